@@ -1,0 +1,186 @@
+// Package uptime holds the domain types every other part of statusgen shares:
+// a monitored Service, the Result of one check, its Status, and the
+// Transitions and Incidents the threshold tracker derives from results.
+// It knows nothing of files, HTTP or Slack.
+package uptime
+
+import (
+	"fmt"
+	"time"
+)
+
+// Status is the outcome of one cycle's check of one service.
+type Status string
+
+const (
+	// Up: the service answered as expected within its degraded_after.
+	Up Status = "up"
+	// Degraded: the service answered as expected but slower than degraded_after.
+	// It counts as up for thresholds and alerts.
+	Degraded Status = "degraded"
+	// Down: the service did not answer as expected after every attempt.
+	Down Status = "down"
+	// Inconclusive: the monitor itself could not tell (its canary failed too).
+	// It neither advances nor resets a failure streak.
+	Inconclusive Status = "inconclusive"
+)
+
+// Valid reports whether s is one of the four statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case Up, Degraded, Down, Inconclusive:
+		return true
+	}
+	return false
+}
+
+// IsUp reports whether s counts as up for thresholds (up or degraded).
+func (s Status) IsUp() bool { return s == Up || s == Degraded }
+
+// ErrorKind classifies why a check failed. The list is fixed so that the
+// public page can show one fixed phrase per kind and never remote text.
+type ErrorKind string
+
+const (
+	ErrTimeout     ErrorKind = "timeout"      // the deadline or a per-request timeout passed
+	ErrDNS         ErrorKind = "dns"          // the host name did not resolve
+	ErrConnect     ErrorKind = "connect"      // refused, reset or unreachable
+	ErrTLS         ErrorKind = "tls"          // handshake or certificate failure
+	ErrProtocol    ErrorKind = "protocol"     // the peer did not speak HTTP
+	ErrRedirect    ErrorKind = "redirect"     // too many redirects, or a redirect when not following
+	ErrStatus      ErrorKind = "status"       // an HTTP status other than the expected one(s)
+	ErrBody        ErrorKind = "body"         // the body failed its assertion, or could not be read
+	ErrNotJSON     ErrorKind = "not_json"     // a JSON answer was expected and something else came
+	ErrNoTaskID    ErrorKind = "no_task_id"   // async submit answered without a task_id
+	ErrTaskFailed  ErrorKind = "task_failed"  // async task ended FAILURE or REVOKED
+	ErrTaskTimeout ErrorKind = "task_timeout" // async task still not ready when the poll budget ran out
+	ErrBadResult   ErrorKind = "bad_result"   // async task succeeded with an empty or malformed result
+	ErrCanary      ErrorKind = "canary"       // the monitor's own network failed (inconclusive)
+	ErrInternal    ErrorKind = "internal"     // the monitor could not run the check (bad request config)
+)
+
+// ErrorKinds lists every kind, in a stable order, for validation and docs.
+var ErrorKinds = []ErrorKind{
+	ErrTimeout, ErrDNS, ErrConnect, ErrTLS, ErrProtocol, ErrRedirect, ErrStatus,
+	ErrBody, ErrNotJSON, ErrNoTaskID, ErrTaskFailed, ErrTaskTimeout, ErrBadResult,
+	ErrCanary, ErrInternal,
+}
+
+// CheckType selects how a service is probed.
+type CheckType string
+
+const (
+	CheckHTTP          CheckType = "http"
+	CheckAsyncTwoPhase CheckType = "async_two_phase"
+)
+
+// Header is one request header. Secret values (those that referenced
+// ${VAR}) must never be printed, logged or stored.
+type Header struct {
+	Name   string
+	Value  string
+	Secret bool
+}
+
+// AsyncVerification configures the polling phase of an async_two_phase check.
+type AsyncVerification struct {
+	BaseURL         string        // the task id is appended to it
+	MaxPollAttempts int           // polls before the task counts as timed out
+	PollInterval    time.Duration // wait between polls
+}
+
+// Service is one monitored endpoint with every setting resolved
+// (defaults and environment applied, ${VAR} expanded).
+type Service struct {
+	Name             string
+	URL              string
+	Method           string
+	Headers          []Header
+	Body             string
+	ExpectedStatus   []int
+	FollowRedirects  bool
+	Timeout          time.Duration // per request
+	FailureThreshold int
+	Retries          int           // attempts per check, the first included
+	RetryDelay       time.Duration // between attempts
+	DegradedAfter    time.Duration // 0: never degraded
+	ExpectBody       string        // substring the body must contain; "" for none
+	ExpectJSON       map[string]any
+	CheckType        CheckType
+	Async            *AsyncVerification // set only for async_two_phase
+}
+
+// Result is the outcome of one service's check in one cycle: one line of
+// data/checks/YYYY-MM-DD.jsonl. Detail is already sanitized.
+type Result struct {
+	Time     time.Time `json:"time"`             // when the check started, UTC
+	Service  string    `json:"service"`          // Service.Name
+	Status   Status    `json:"status"`           // the outcome after every attempt
+	Code     int       `json:"code"`             // the last HTTP status seen; 0 for none
+	MS       int64     `json:"ms"`               // latency of the last attempt, milliseconds
+	Attempts int       `json:"attempts"`         // attempts made, the first included
+	Error    ErrorKind `json:"error,omitempty"`  // why it failed; empty when up
+	Detail   string    `json:"detail,omitempty"` // sanitized detail, at most 200 characters
+	Polls    int       `json:"polls,omitempty"`  // async checks: polls made in the last attempt
+}
+
+// TransitionKind says what a Transition announces.
+type TransitionKind string
+
+const (
+	WentDown  TransitionKind = "down"
+	Recovered TransitionKind = "recovered"
+)
+
+// Transition is a change that must be announced: a service confirmed down
+// (its failure streak reached the threshold) or recovered after an
+// announced DOWN. It is what an alert is made of.
+type Transition struct {
+	Kind       TransitionKind `json:"kind"`
+	Service    string         `json:"service"`
+	IncidentID string         `json:"incident_id"`      // stable for one outage: DOWN and RECOVERED share it
+	Since      time.Time      `json:"since"`            // the first failed cycle of the outage
+	At         time.Time      `json:"at"`               // the cycle that fired the transition
+	Failures   int            `json:"failures"`         // consecutive failed cycles at At
+	Code       int            `json:"code,omitempty"`   // HTTP code of the cycle at At
+	Error      ErrorKind      `json:"error,omitempty"`  // for DOWN: the failure's kind
+	Detail     string         `json:"detail,omitempty"` // for DOWN: the sanitized detail
+	MS         int64          `json:"ms,omitempty"`     // for RECOVERED: the response time
+}
+
+// Downtime is how long the outage lasted (RECOVERED) or has lasted so far (DOWN).
+func (t Transition) Downtime() time.Duration { return t.At.Sub(t.Since) }
+
+// String is the structured one-line form used for logs and stderr alerts.
+func (t Transition) String() string {
+	switch t.Kind {
+	case WentDown:
+		return fmt.Sprintf("DOWN %s since %s (%d failed checks, %s)",
+			t.Service, t.Since.UTC().Format(time.RFC3339), t.Failures, t.Error)
+	case Recovered:
+		return fmt.Sprintf("RECOVERED %s after %s", t.Service, t.Downtime().Round(time.Second))
+	}
+	return fmt.Sprintf("%s %s", t.Kind, t.Service)
+}
+
+// Incident is one announced outage that has ended: a line of data/incidents.jsonl.
+type Incident struct {
+	ID      string    `json:"id"`
+	Service string    `json:"service"`
+	Since   time.Time `json:"since"`
+	Until   time.Time `json:"until"`
+	Seconds int64     `json:"seconds"` // Until − Since, whole seconds
+	Error   ErrorKind `json:"error"`   // the kind that confirmed the outage
+}
+
+// IncidentFrom makes the Incident a RECOVERED transition closes.
+func IncidentFrom(t Transition) Incident {
+	return Incident{
+		ID:      t.IncidentID,
+		Service: t.Service,
+		Since:   t.Since.UTC(),
+		Until:   t.At.UTC(),
+		Seconds: int64(t.Downtime() / time.Second),
+		Error:   t.Error,
+	}
+}
