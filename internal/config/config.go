@@ -1,0 +1,133 @@
+// Package config reads services.toml and the environment into one validated
+// Config, reporting every problem at once with its file, line and key.
+//
+// Precedence is flags (applied by cli) > environment > file > defaults. The
+// environment overrides the [settings] table: ALERT_AFTER_CONSECUTIVE_FAILURES,
+// HEALTH_CHECK_RETRIES and HEALTH_CHECK_RETRY_DELAY replace settings'
+// failure_threshold, retries and retry_delay, which are the defaults of every
+// service; a service that sets its own value keeps it, being more specific.
+package config
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// Settings are the resolved [settings] table.
+type Settings struct {
+	Title            string        // default "Status"
+	StatusPageURL    string        // STATUS_PAGE_URL overrides
+	Interval         time.Duration // default 60s; HEALTH_CHECK_INTERVAL (seconds, or a duration like "90s")
+	Retries          int           // attempts per check, the first included; default 3; HEALTH_CHECK_RETRIES
+	RetryDelay       time.Duration // default 10s; HEALTH_CHECK_RETRY_DELAY (seconds)
+	FailureThreshold int           // default 2; ALERT_AFTER_CONSECUTIVE_FAILURES
+	RetentionDays    int           // default 60; HEALTH_CHECK_RETENTION_DAYS
+	PruneAt          time.Duration // time of day UTC, from "HH:MM"; default 03:00
+	MaxParallel      int           // checks in flight at once; default 64
+	CheckDeadline    time.Duration // every check's deadline; default 4/5 of Interval, always below it
+	CanaryURL        string        // optional: when it fails too, the cycle is inconclusive
+	HeartbeatURL     string        // optional: requested after every completed cycle; printed redacted
+}
+
+// Slack is where transitions are announced.
+type Slack struct {
+	Channel    string // [slack].channel; SLACK_CHANNEL overrides
+	WebhookURL string // SLACK_WEBHOOK_URL only: a secret never read from the file
+}
+
+// Config is everything statusgen needs from services.toml and the environment.
+type Config struct {
+	Path             string // the file it came from, for messages
+	Settings         Settings
+	Slack            Slack
+	Services         []uptime.Service // in file order, every field resolved
+	Debug            bool             // DEBUG=true/1/yes/on
+	LogFormat        string           // LOG_FORMAT: "text" (default) or "json"
+	GitHubToken      string           // GITHUB_TOKEN (secret)
+	GitHubRepository string           // GITHUB_REPOSITORY, "owner/name"
+
+	// sources names where each non-default setting came from, for Print.
+	sources map[string]string
+}
+
+// Error is one problem in the configuration. Line is 0 when unknown; File
+// is empty when the problem is in the environment.
+type Error struct {
+	File string
+	Line int
+	Key  string // e.g. `settings.interval`, `service "Linker": async_verification.poll_interval`, `HEALTH_CHECK_RETRIES`
+	Msg  string
+
+	err error // the underlying cause, when there is one (reading the file)
+}
+
+// Error reads like `config services.toml:14: service "Linker": poll_interval must be a duration like "1s"`.
+func (e *Error) Error() string {
+	loc := "config"
+	switch {
+	case e.File != "" && e.Line > 0:
+		loc = fmt.Sprintf("config %s:%d", e.File, e.Line)
+	case e.File != "":
+		loc = "config " + e.File
+	}
+	if e.Key == "" {
+		return loc + ": " + e.Msg
+	}
+	return loc + ": " + e.Key + " " + e.Msg
+}
+
+// Unwrap gives the cause, so errors.Is(err, fs.ErrNotExist) works for a missing file.
+func (e *Error) Unwrap() error { return e.err }
+
+// Load reads the file at path and parses it with the environment getenv.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		msg := "cannot be read: " + err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = "cannot be read: " + pe.Err.Error()
+		}
+		return nil, &Error{File: path, Msg: msg, err: err}
+	}
+	return Parse(path, data, getenv)
+}
+
+// Parse decodes data (the contents of path) and the environment getenv into
+// a validated Config. On failure it returns every problem found, each an
+// *Error, joined with errors.Join and ordered by line (environment last).
+func Parse(path string, data []byte, getenv func(string) string) (*Config, error) {
+	d := newDecoder(path, data, getenv)
+	cfg := d.decode()
+	if len(d.errs) > 0 {
+		return nil, joinSorted(d.errs)
+	}
+	return cfg, nil
+}
+
+// joinSorted orders problems by line, those without a line last, so the
+// user reads them top-down as in the file.
+func joinSorted(errs []*Error) error {
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		la, lb := a.Line, b.Line
+		if la == 0 {
+			la = int(^uint(0) >> 1)
+		}
+		if lb == 0 {
+			lb = int(^uint(0) >> 1)
+		}
+		return cmp.Compare(la, lb)
+	})
+	joined := make([]error, len(errs))
+	for i, e := range errs {
+		joined[i] = e
+	}
+	return errors.Join(joined...)
+}

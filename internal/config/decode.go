@@ -1,0 +1,294 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// Defaults of the [settings] table and of each service.
+const (
+	defaultTitle            = "Status"
+	defaultInterval         = 60 * time.Second
+	defaultRetries          = 3
+	defaultRetryDelay       = 10 * time.Second
+	defaultFailureThreshold = 2
+	defaultRetentionDays    = 60
+	defaultPruneAt          = 3 * time.Hour
+	defaultMaxParallel      = 64
+	defaultTimeout          = 10 * time.Second
+	defaultMaxPollAttempts  = 10
+	defaultPollInterval     = time.Second
+)
+
+// decoder walks the decoded TOML by hand rather than into structs, so that
+// it can check every key, name each problem by its service and keep going
+// after the first one.
+type decoder struct {
+	path   string
+	data   []byte
+	getenv func(string) string
+	lines  lineIndex
+	errs   []*Error
+}
+
+func newDecoder(path string, data []byte, getenv func(string) string) *decoder {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return &decoder{path: path, data: data, getenv: getenv}
+}
+
+// fail records a problem with the file; at is the key's index path (see
+// lineIndex) and key how the user reads it.
+func (d *decoder) fail(at, key, msg string) {
+	d.errs = append(d.errs, &Error{File: d.path, Line: d.lines.line(at), Key: key, Msg: msg})
+}
+
+// failEnv records a problem with an environment variable.
+func (d *decoder) failEnv(name, msg string) {
+	d.errs = append(d.errs, &Error{Key: name, Msg: msg})
+}
+
+func (d *decoder) decode() *Config {
+	var raw map[string]any
+	if _, err := toml.Decode(string(d.data), &raw); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			d.errs = append(d.errs, &Error{File: d.path, Line: pe.Position.Line, Msg: "TOML syntax error: " + pe.Message})
+		} else {
+			d.errs = append(d.errs, &Error{File: d.path, Msg: "TOML syntax error: " + err.Error()})
+		}
+		return nil
+	}
+	d.lines = indexLines(d.data)
+
+	cfg := &Config{Path: d.path, sources: map[string]string{}}
+	root := &table{d: d, m: raw}
+	st := root.table("settings", "settings")
+	cfg.Settings = d.settings(st, cfg.sources)
+	cfg.Slack = d.slack(root.table("slack", "slack"), cfg.sources)
+	d.environment(cfg)
+	d.checkDeadline(st, &cfg.Settings)
+	cfg.Services = d.services(root, cfg.Settings)
+	root.rejectUnknown()
+	return cfg
+}
+
+func (d *decoder) settings(t *table, sources map[string]string) Settings {
+	s := Settings{
+		Title:            t.str("title", defaultTitle),
+		StatusPageURL:    t.url("status_page_url", false),
+		Interval:         t.duration("interval", defaultInterval, positive),
+		Retries:          t.integer("retries", defaultRetries, 1),
+		RetryDelay:       t.duration("retry_delay", defaultRetryDelay, nonNegative),
+		FailureThreshold: t.integer("failure_threshold", defaultFailureThreshold, 1),
+		RetentionDays:    t.integer("retention_days", defaultRetentionDays, 1),
+		PruneAt:          t.timeOfDay("prune_at", defaultPruneAt),
+		MaxParallel:      t.integer("max_parallel", defaultMaxParallel, 1),
+		CheckDeadline:    t.duration("check_deadline", 0, positive),
+		CanaryURL:        t.url("canary_url", false),
+		HeartbeatURL:     t.url("heartbeat_url", false),
+	}
+	if t.has("title") && strings.TrimSpace(s.Title) == "" {
+		t.fail("title", "must not be empty")
+	}
+	for _, k := range t.keys() {
+		sources["settings."+k] = "file"
+	}
+	t.rejectUnknown()
+	return s
+}
+
+// checkDeadline defaults the deadline to 4/5 of the interval, once the
+// environment may have changed the interval, and keeps it below the
+// interval so that no cycle outlasts it.
+func (d *decoder) checkDeadline(t *table, s *Settings) {
+	if s.CheckDeadline == 0 {
+		s.CheckDeadline = max(s.Interval*4/5, 1)
+		return
+	}
+	if s.CheckDeadline >= s.Interval {
+		t.fail("check_deadline", fmt.Sprintf("must be shorter than interval (%s), got %q",
+			formatDuration(s.Interval), formatDuration(s.CheckDeadline)))
+	}
+}
+
+func (d *decoder) slack(t *table, sources map[string]string) Slack {
+	if _, ok := t.get("webhook_url"); ok {
+		t.fail("webhook_url", "must not be in the file: it is a secret, set SLACK_WEBHOOK_URL in the environment")
+	}
+	s := Slack{Channel: t.str("channel", "")}
+	if t.has("channel") {
+		sources["slack.channel"] = "file"
+	}
+	t.rejectUnknown()
+	return s
+}
+
+// services resolves every [[service]] in file order; set supplies the
+// defaults a service does not override.
+func (d *decoder) services(root *table, set Settings) []uptime.Service {
+	v, ok := root.get("service")
+	if !ok {
+		d.fail("", "", "defines no [[service]]: at least one is required")
+		return nil
+	}
+	list, ok := v.([]map[string]any)
+	if !ok {
+		d.fail("service", "service", "must be an array of tables, written [[service]], not "+tomlType(v))
+		return nil
+	}
+	deadline := set.CheckDeadline
+	out := make([]uptime.Service, 0, len(list))
+	byName := map[string]int{} // folded name → index of its first service
+	for i, m := range list {
+		at := fmt.Sprintf("service[%d]", i)
+		t := &table{d: d, m: m, at: at, label: fmt.Sprintf("service #%d: ", i+1)}
+		name := strings.TrimSpace(t.str("name", ""))
+		_, isString := m["name"].(string)
+		switch {
+		case !t.has("name"):
+			t.fail("name", "is required")
+		case !isString:
+		case name == "":
+			t.fail("name", "must not be empty")
+		case strings.ContainsFunc(name, isControl):
+			t.fail("name", "must not contain control characters")
+		default:
+			t.label = fmt.Sprintf("service %q: ", name)
+			folded := strings.ToLower(name)
+			if first, dup := byName[folded]; dup {
+				t.fail("name", fmt.Sprintf("duplicates service %q on line %d: names must be unique, ignoring case",
+					out[first].Name, d.lines.line(fmt.Sprintf("service[%d].name", first))))
+			} else {
+				byName[folded] = i
+			}
+		}
+		out = append(out, d.service(t, name, set, deadline))
+	}
+	return out
+}
+
+func (d *decoder) service(t *table, name string, set Settings, deadline time.Duration) uptime.Service {
+	s := uptime.Service{
+		Name:             name,
+		URL:              t.url("url", true),
+		Method:           t.method("method"),
+		Body:             t.str("request_body", ""),
+		ExpectedStatus:   t.statuses("expected_status"),
+		FollowRedirects:  t.boolean("follow_redirects", true),
+		Timeout:          t.duration("timeout", defaultTimeout, positive),
+		FailureThreshold: t.integer("failure_threshold", set.FailureThreshold, 1),
+		Retries:          t.integer("retries", set.Retries, 1),
+		RetryDelay:       t.duration("retry_delay", set.RetryDelay, nonNegative),
+		DegradedAfter:    t.duration("degraded_after", 0, nonNegative),
+		ExpectBody:       t.str("expect_body", ""),
+		ExpectJSON:       t.expectJSON("expect_json"),
+		CheckType:        uptime.CheckType(t.str("check_type", string(uptime.CheckHTTP))),
+	}
+	s.Headers = d.headers(t.table("headers", "headers"))
+	if s.Timeout >= deadline {
+		t.fail("timeout", fmt.Sprintf("must be shorter than the check deadline (%s), got %q", formatDuration(deadline), formatDuration(s.Timeout)))
+	}
+	switch s.CheckType {
+	case uptime.CheckHTTP:
+		if _, ok := t.get("async_verification"); ok {
+			t.fail("async_verification", `is only for check_type = "async_two_phase"`)
+		}
+	case uptime.CheckAsyncTwoPhase:
+		if !t.has("async_verification") {
+			t.fail("check_type", `"async_two_phase" needs a [service.async_verification] table with base_url`)
+			break
+		}
+		av := t.table("async_verification", "async_verification")
+		s.Async = &uptime.AsyncVerification{
+			BaseURL:         av.url("base_url", true),
+			MaxPollAttempts: av.integer("max_poll_attempts", defaultMaxPollAttempts, 1),
+			PollInterval:    av.duration("poll_interval", defaultPollInterval, nonNegative),
+		}
+		// The task id is appended to base_url, so it must end in a slash.
+		if s.Async.BaseURL != "" && !strings.HasSuffix(s.Async.BaseURL, "/") {
+			s.Async.BaseURL += "/"
+		}
+		av.rejectUnknown()
+	default:
+		t.fail("check_type", fmt.Sprintf(`must be "http" or "async_two_phase", got %q`, s.CheckType))
+	}
+	t.rejectUnknown()
+	return s
+}
+
+// headers resolves the headers table, expanding ${VAR} from the
+// environment; a value that referenced a variable is a secret.
+func (d *decoder) headers(t *table) []uptime.Header {
+	var out []uptime.Header
+	seen := map[string]string{}
+	for _, name := range t.keys() {
+		v, _ := t.get(name)
+		raw, ok := v.(string)
+		if !ok {
+			t.fail(name, "must be a string, not "+tomlType(v))
+			continue
+		}
+		if !isToken(name) {
+			t.fail(name, "is not a valid header name")
+			continue
+		}
+		canon := strings.ToLower(name)
+		if prev, dup := seen[canon]; dup {
+			t.fail(name, fmt.Sprintf("duplicates header %q", prev))
+			continue
+		}
+		seen[canon] = name
+		value, secret, msg := expand(raw, d.getenv)
+		if msg != "" {
+			t.fail(name, msg)
+			continue
+		}
+		if strings.ContainsFunc(value, func(r rune) bool { return r != '\t' && isControl(r) }) {
+			if secret {
+				t.fail(name, "must not contain control characters (after expanding ${VAR}; the value is not shown)")
+			} else {
+				t.fail(name, "must not contain control characters")
+			}
+			continue
+		}
+		out = append(out, uptime.Header{Name: name, Value: value, Secret: secret})
+	}
+	return out
+}
+
+// expand replaces each ${VAR} in s with getenv(VAR). msg names a problem
+// (an unset variable, a malformed reference) and never the values.
+func expand(s string, getenv func(string) string) (value string, secret bool, msg string) {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), secret, ""
+		}
+		b.WriteString(s[:i])
+		end := strings.IndexByte(s[i:], '}')
+		if end < 0 {
+			return "", false, `has a "${" without its closing "}"`
+		}
+		name := s[i+2 : i+end]
+		if !isEnvName(name) {
+			return "", false, fmt.Sprintf("refers to ${%s}, which is not a valid variable name", name)
+		}
+		v := getenv(name)
+		if v == "" {
+			return "", false, fmt.Sprintf("refers to ${%s}, which is not set in the environment", name)
+		}
+		b.WriteString(v)
+		secret = true
+		s = s[i+end+1:]
+	}
+}
