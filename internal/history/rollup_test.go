@@ -1,0 +1,318 @@
+package history
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// cycles makes n cycles, step apart, of the given services from start, with
+// seeded random statuses and latencies spread over three orders of magnitude.
+func cycles(start time.Time, n int, step time.Duration, services []string) [][]uptime.Result {
+	rng := rand.New(rand.NewPCG(7, 11))
+	out := make([][]uptime.Result, n)
+	for c := range out {
+		for _, name := range services {
+			r := uptime.Result{Time: start.Add(time.Duration(c) * step), Service: name,
+				Status: uptime.Up, Code: 200, MS: int64(math.Exp(rng.Float64()*7)) + rng.Int64N(3), Attempts: 1}
+			switch p := rng.IntN(100); {
+			case p < 10:
+				r.Status, r.Code, r.Error = uptime.Down, 503, uptime.ErrStatus
+			case p < 15:
+				r.Status = uptime.Degraded
+			case p < 18:
+				r.Status, r.Error = uptime.Inconclusive, uptime.ErrCanary
+			}
+			out[c] = append(out[c], r)
+		}
+	}
+	return out
+}
+
+// exact computes a day's expected rollup directly from the results.
+type exact struct {
+	checks, up, degraded, down, inconclusive int
+	latencies                                []int64
+}
+
+func nearestRank(sorted []int64, q float64) int64 {
+	return sorted[int(math.Ceil(q*float64(len(sorted))))-1]
+}
+
+func TestAddToRollups(t *testing.T) {
+	dir := t.TempDir()
+	services := []string{"sefaria.org", "Linker", "ספריא \"AI\""}
+	start := at(t, "2026-11-24T20:00:00Z") // the cycles run past midnight
+	all := cycles(start, 150, 3*time.Minute, services)
+	const interval = 60 * time.Second
+
+	s := New(dir)
+	want := map[string]map[string]*exact{}
+	for i, cycle := range all {
+		if i == 75 { // a restarted runner continues from the files
+			s = New(dir)
+		}
+		if err := s.AddToRollups(cycle, interval); err != nil {
+			t.Fatalf("AddToRollups(cycle %d): %v", i, err)
+		}
+		for _, r := range cycle {
+			date := r.Time.Format(dateLayout)
+			if want[date] == nil {
+				want[date] = map[string]*exact{}
+			}
+			e := want[date][r.Service]
+			if e == nil {
+				e = &exact{}
+				want[date][r.Service] = e
+			}
+			e.checks++
+			switch r.Status {
+			case uptime.Up:
+				e.up++
+				e.latencies = append(e.latencies, r.MS)
+			case uptime.Degraded:
+				e.degraded++
+				e.latencies = append(e.latencies, r.MS)
+			case uptime.Down:
+				e.down++
+			case uptime.Inconclusive:
+				e.inconclusive++
+			}
+		}
+	}
+	days, err := New(dir).Rollups(at(t, "2026-11-24T00:00:00Z"), at(t, "2026-11-26T00:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 2 || days[0].Date != "2026-11-24" || days[1].Date != "2026-11-25" {
+		t.Fatalf("Rollups() = %d days, want 2026-11-24 and 2026-11-25", len(days))
+	}
+	for _, day := range days {
+		for _, name := range services {
+			e, got := want[day.Date][name], day.Services[name]
+			if got == nil {
+				t.Fatalf("%s: no rollup for %q", day.Date, name)
+			}
+			counts := [5]int{got.Checks, got.Up, got.Degraded, got.Down, got.Inconclusive}
+			if wantCounts := [5]int{e.checks, e.up, e.degraded, e.down, e.inconclusive}; counts != wantCounts {
+				t.Errorf("%s %s: checks/up/degraded/down/inconclusive = %v, want %v", day.Date, name, counts, wantCounts)
+			}
+			if want := int64(e.down) * 60; got.DowntimeSec != want {
+				t.Errorf("%s %s: DowntimeSec = %d, want %d", day.Date, name, got.DowntimeSec, want)
+			}
+			slices.Sort(e.latencies)
+			if want := e.latencies[len(e.latencies)-1]; got.MaxMS != want {
+				t.Errorf("%s %s: MaxMS = %d, want exactly %d", day.Date, name, got.MaxMS, want)
+			}
+			for _, p := range []struct {
+				q   float64
+				got int64
+			}{{0.50, got.P50MS}, {0.95, got.P95MS}} {
+				want := nearestRank(e.latencies, p.q)
+				if tol := float64(want)/100 + 1; math.Abs(float64(p.got-want)) > tol {
+					t.Errorf("%s %s: p%.0f = %d, want %d ± %.1f", day.Date, name, p.q*100, p.got, want, tol)
+				}
+			}
+			ratio, ok := got.Uptime()
+			if want := float64(e.up+e.degraded) / float64(e.checks-e.inconclusive); !ok || ratio != want {
+				t.Errorf("%s %s: Uptime() = %v, %v, want %v", day.Date, name, ratio, ok, want)
+			}
+		}
+	}
+}
+
+func TestUptimeWithoutConclusiveChecks(t *testing.T) {
+	d := ServiceDay{Checks: 3, Inconclusive: 3}
+	if r, ok := d.Uptime(); ok {
+		t.Errorf("Uptime() of only inconclusive checks = %v, true, want ok false", r)
+	}
+}
+
+// rollupFiles returns every rollup file's content by name.
+func rollupFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, RollupsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		out[e.Name()] = readFile(t, filepath.Join(dir, RollupsDir, e.Name()))
+	}
+	return out
+}
+
+func manyServices(n int) []string {
+	out := []string{"b <c>"}
+	for i := 1; i < n; i++ {
+		out = append(out, fmt.Sprintf("service %d", i))
+	}
+	return out
+}
+
+func TestRebuildEqualsIncrementalAndKeepsPrunedDays(t *testing.T) {
+	dir := t.TempDir()
+	s := New(dir)
+	const interval = 30 * time.Second
+	for _, cycle := range cycles(at(t, "2026-11-23T12:00:00Z"), 150, 20*time.Minute, manyServices(20)) {
+		if err := s.Append(cycle); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddToRollups(cycle, interval); err != nil {
+			t.Fatal(err)
+		}
+	}
+	incremental := rollupFiles(t, dir)
+	if len(incremental) != 3 {
+		t.Fatalf("incremental rollups = %d files, want 3", len(incremental))
+	}
+
+	// Rebuild from the raw files alone.
+	if err := os.RemoveAll(filepath.Join(dir, RollupsDir)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := New(dir).RebuildRollups(interval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ScanStats{Files: 3, Lines: 3000}); st != want {
+		t.Errorf("RebuildRollups() stats = %+v, want %+v", st, want)
+	}
+	if got := rollupFiles(t, dir); !reflect.DeepEqual(got, incremental) {
+		t.Errorf("rebuilt rollups differ from incremental ones:\n%v\nwant\n%v", got, incremental)
+	}
+
+	// Prune the first day's raw file and damage nothing else: its rollup survives a rebuild.
+	if err := os.Remove(filepath.Join(dir, ChecksDir, "2026-11-23.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(dir).RebuildRollups(interval); err != nil {
+		t.Fatal(err)
+	}
+	if got := rollupFiles(t, dir); !reflect.DeepEqual(got, incremental) {
+		t.Errorf("after pruning a raw day, rebuilt rollups = %v, want %v", got, incremental)
+	}
+	days, err := New(dir).Rollups(at(t, "2026-11-23T06:00:00Z"), at(t, "2026-11-25T00:00:00Z"))
+	if err != nil || len(days) != 2 || days[0].Date != "2026-11-23" {
+		t.Errorf("Rollups() = %d days, %v, want 2026-11-23 and 2026-11-24", len(days), err)
+	}
+}
+
+func TestRebuildReadsSlowPathLines(t *testing.T) {
+	dir := t.TempDir()
+	s := New(dir)
+	writeFile(t, s.checkFile(at(t, "2026-11-24T00:00:00Z")),
+		`{"time":"2026-11-24T10:00:00Z","service":"a","status":"up","ms":40}`+"\n"+ // no millis: slow path
+			`{"time":"2026-11-24T10:01:00.000Z","service":"a","status":"down","code":0,"ms":10,"attempts":1}`+"\n"+
+			`{"time":"2026-11-25T10:01:00.000Z","service":"a","status":"down","code":0,"ms":10,"attempts":1}`+"\n"+ // wrong day
+			"garbage\n")
+	st, err := s.RebuildRollups(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ScanStats{Files: 1, Lines: 4, Skipped: 2}); st != want {
+		t.Errorf("RebuildRollups() stats = %+v, want %+v", st, want)
+	}
+	days, _ := s.Rollups(at(t, "2026-11-24T00:00:00Z"), at(t, "2026-11-25T00:00:00Z"))
+	if len(days) != 1 {
+		t.Fatalf("Rollups() = %d days, want 1", len(days))
+	}
+	got := *days[0].Services["a"]
+	got.Latency = Histogram{}
+	if want := (ServiceDay{Checks: 2, Up: 1, Down: 1, DowntimeSec: 60, P50MS: 40, P95MS: 40, MaxMS: 40}); !reflect.DeepEqual(got, want) {
+		t.Errorf("rollup of a = %+v, want %+v", got, want)
+	}
+}
+
+func TestRollupFileFormat(t *testing.T) {
+	dir := t.TempDir()
+	s := New(dir)
+	rs := []uptime.Result{
+		result(t, "2026-11-24T10:00:00Z", "sefaria.org", uptime.Up, 87),
+		result(t, "2026-11-24T10:00:00Z", "Linker", uptime.Down, 10000),
+	}
+	if err := s.AddToRollups(rs, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"date":"2026-11-24","services":{
+  "Linker":{"checks":1,"up":0,"degraded":0,"down":1,"inconclusive":0,"downtime_s":60,"p50_ms":0,"p95_ms":0,"max_ms":0,"latency":[]},
+  "sefaria.org":{"checks":1,"up":1,"degraded":0,"down":0,"inconclusive":0,"downtime_s":0,"p50_ms":87,"p95_ms":87,"max_ms":87,"latency":[[87,1]]}
+}}
+`
+	if got := readFile(t, s.rollupFile("2026-11-24")); got != want {
+		t.Errorf("rollup file = %s, want %s", got, want)
+	}
+}
+
+func TestRollupsSkipsCorruptFile(t *testing.T) {
+	dir := t.TempDir()
+	s := New(dir)
+	if err := s.AddToRollups([]uptime.Result{result(t, "2026-11-24T10:00:00Z", "a", uptime.Up, 1)}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, s.rollupFile("2026-11-25"), "{not json")
+	days, err := s.Rollups(at(t, "2026-11-01T00:00:00Z"), at(t, "2026-12-01T00:00:00Z"))
+	if err != nil || len(days) != 1 || days[0].Date != "2026-11-24" {
+		t.Errorf("Rollups() = %v, %v, want only 2026-11-24", days, err)
+	}
+	if err := New(dir).AddToRollups([]uptime.Result{result(t, "2026-11-25T10:00:00Z", "a", uptime.Up, 1)}, time.Minute); err == nil {
+		t.Errorf("AddToRollups onto a corrupt rollup = nil, want an error naming it")
+	}
+}
+
+func TestMerge(t *testing.T) {
+	var a, b ServiceDay
+	a.add(uptime.Up, 100, 60)
+	a.add(uptime.Down, 0, 60)
+	b.add(uptime.Degraded, 300, 60)
+	b.add(uptime.Inconclusive, 0, 60)
+	a.Merge(&b)
+	a.Latency = Histogram{}
+	if want := (ServiceDay{Checks: 4, Up: 1, Degraded: 1, Down: 1, Inconclusive: 1, DowntimeSec: 60,
+		P50MS: 100, P95MS: 300, MaxMS: 300}); !reflect.DeepEqual(a, want) {
+		t.Errorf("Merge = %+v, want %+v", a, want)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	dir := t.TempDir()
+	s := New(dir)
+	for _, ts := range []string{"2026-11-21T10:00:00Z", "2026-11-22T10:00:00Z", "2026-11-23T10:00:00Z"} {
+		r := []uptime.Result{result(t, ts, "a", uptime.Up, 5)}
+		if err := s.Append(r); err != nil {
+			t.Fatal(err)
+		}
+		if ts != "2026-11-21T10:00:00Z" { // the oldest day has no rollup yet
+			if err := s.AddToRollups(r, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cutoff := at(t, "2026-11-23T00:00:00Z") // the 22nd has just ended
+	want := []time.Time{at(t, "2026-11-21T00:00:00Z"), at(t, "2026-11-22T00:00:00Z")}
+	got, err := s.Prune(cutoff, time.Minute, true)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Prune(dry run) = %v, %v, want %v", got, err, want)
+	}
+	if days, _ := s.Days(); len(days) != 3 {
+		t.Errorf("dry run removed files: Days() = %v", days)
+	}
+	if got, err = s.Prune(cutoff, time.Minute, false); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Prune() = %v, %v, want %v", got, err, want)
+	}
+	if days, _ := s.Days(); !reflect.DeepEqual(days, []time.Time{at(t, "2026-11-23T00:00:00Z")}) {
+		t.Errorf("after Prune, Days() = %v, want only 2026-11-23", days)
+	}
+	rollups, err := s.Rollups(at(t, "2026-11-01T00:00:00Z"), at(t, "2026-12-01T00:00:00Z"))
+	if err != nil || len(rollups) != 3 || rollups[0].Services["a"] == nil || rollups[0].Services["a"].Up != 1 {
+		t.Errorf("after Prune, Rollups() = %v, %v, want 3 days, the oldest built before pruning", rollups, err)
+	}
+}

@@ -1,0 +1,163 @@
+package history
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// ScanStats says how much a read went through: files opened, lines read
+// (blank and skipped ones included) and lines skipped as blank, torn,
+// not JSON or not a valid record.
+type ScanStats struct {
+	Files, Lines, Skipped int
+}
+
+func (st *ScanStats) add(o ScanStats) {
+	st.Files += o.Files
+	st.Lines += o.Lines
+	st.Skipped += o.Skipped
+}
+
+// maxLine bounds the lines the reader holds in memory. A real line is under
+// a kilobyte (details are capped at 200 characters); anything longer than
+// this is garbage, skipped without being buffered whole.
+const maxLine = 1 << 20
+
+// Scan calls fn for each result with from <= Time < to, in file order (days
+// ascending), opening only the day files that overlap the range. Blank,
+// torn, non-JSON and invalid lines are skipped and counted, never fatal. An
+// error from fn stops the scan and is returned as is.
+func (s *Store) Scan(from, to time.Time, fn func(uptime.Result) error) (ScanStats, error) {
+	var st ScanStats
+	if !from.Before(to) {
+		return st, nil
+	}
+	days, err := s.Days()
+	if err != nil {
+		return st, fmt.Errorf("scan checks: %w", err)
+	}
+	var d decoder
+	for _, day := range days {
+		if !day.Before(to) || !day.Add(24*time.Hour).After(from) {
+			continue
+		}
+		err := readLines(s.checkFile(day), &st, func(line []byte) (bool, error) {
+			r, ok := d.decode(line)
+			if !ok {
+				return false, nil
+			}
+			if r.Time.Before(from) || !r.Time.Before(to) {
+				return true, nil
+			}
+			return true, fn(r)
+		})
+		if err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// Read is Scan collecting into a slice.
+func (s *Store) Read(from, to time.Time) ([]uptime.Result, ScanStats, error) {
+	var out []uptime.Result
+	st, err := s.Scan(from, to, func(r uptime.Result) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, st, err
+}
+
+// readLines calls fn with each complete, non-blank line of path (without
+// its newline; the slice is reused). fn reports whether the line was valid;
+// invalid, blank, overlong and torn (unterminated last) lines count as
+// skipped. A missing file is not an error: a prune may have just removed it.
+func readLines(path string, st *ScanStats, fn func(line []byte) (bool, error)) error {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	st.Files++
+	lr := lineReader{r: bufio.NewReaderSize(f, 256<<10)}
+	for {
+		line, ok, err := lr.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		st.Lines++
+		if !ok || len(line) == 0 {
+			st.Skipped++
+			continue
+		}
+		valid, err := fn(line)
+		if err != nil {
+			return err
+		}
+		if !valid {
+			st.Skipped++
+		}
+	}
+}
+
+// lineReader reads newline-terminated lines of any length: bufio.Reader's
+// ReadSlice returns lines in place when they fit its buffer (no copy, no
+// allocation) and longer ones are gathered in long, up to maxLine.
+type lineReader struct {
+	r    *bufio.Reader
+	long []byte
+}
+
+// next returns the next line without its newline. ok is false for a line
+// to skip whatever it holds: one longer than maxLine, or a last line with no
+// newline (torn by a crash, or still being written). At the end it returns
+// io.EOF.
+func (lr *lineReader) next() (line []byte, ok bool, err error) {
+	lr.long = lr.long[:0]
+	overlong := false
+	for {
+		chunk, err := lr.r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(lr.long)+len(chunk) > maxLine {
+				overlong = true
+				lr.long = lr.long[:0]
+			} else if !overlong {
+				lr.long = append(lr.long, chunk...)
+			}
+			continue
+		}
+		if overlong { // its end is consumed now; skip it whole
+			if err != nil && err != io.EOF {
+				return nil, false, err
+			}
+			return nil, false, nil
+		}
+		if len(lr.long) > 0 {
+			if len(lr.long)+len(chunk) > maxLine {
+				return nil, false, nil
+			}
+			lr.long = append(lr.long, chunk...)
+			chunk = lr.long
+		}
+		switch {
+		case err == nil:
+			return chunk[:len(chunk)-1], true, nil
+		case err == io.EOF && len(chunk) > 0:
+			return chunk, false, nil
+		default:
+			return nil, false, err
+		}
+	}
+}
