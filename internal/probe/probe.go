@@ -1,0 +1,188 @@
+// Package probe runs one service's check — a plain HTTP request or the
+// async two-phase Linker check — with its attempts under the caller's
+// deadline, and turns every failure into an uptime.ErrorKind and a sanitized detail.
+package probe
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// Prober runs checks. The zero value is not usable; fill the fields.
+// A Prober holds no state between checks, so one may run many checks at once.
+type Prober struct {
+	// UserAgent is "statusgen/<version> (+<status_page_url>)", set by the caller.
+	UserAgent string
+	// Now is the clock for Result.Time and latency; nil means time.Now.
+	Now func() time.Time
+	// MaxBody caps the bytes read from any body; 0 means 1 MiB.
+	MaxBody int64
+	// Sleep waits between attempts and polls; nil means a real timer
+	// honouring ctx. Tests inject one that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// DialContext opens connections, for tests; nil means a net.Dialer.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// DefaultMaxBody is the body cap used when Prober.MaxBody is 0.
+const DefaultMaxBody = 1 << 20
+
+// minAttempt is the least time worth starting an attempt with: when the
+// deadline leaves less than retry_delay plus this, no further attempt starts,
+// so a retry never turns the last real answer into a meaningless timeout.
+const minAttempt = 250 * time.Millisecond
+
+// errAttemptFailed tells the backoff loop an attempt was down; the outcome
+// itself travels in the attempt's result.
+var errAttemptFailed = errors.New("attempt failed")
+
+// Check runs one service's check with its attempts under ctx's deadline (the
+// caller sets the deadline, below the interval) and returns the outcome. It
+// never returns an error: every failure is a Result with Status Down, an
+// uptime.ErrorKind and a sanitized Detail. Result.Time is the start of the
+// check (UTC), Attempts how many were made.
+//
+// Every failure kind is retried, task_failed and bad_result included: a retry
+// costs little and hides a one-off, and the tracker's threshold is the place
+// that decides what counts as an outage. Attempts stop early when the
+// deadline could not fit another retry_delay plus a short attempt; the result
+// is then the last attempt's.
+func (p *Prober) Check(ctx context.Context, svc uptime.Service) uptime.Result {
+	start := p.now()
+	run := p.attemptFunc(svc)
+
+	var last outcome
+	attempts := 0
+	op := func() error {
+		attempts++
+		last = run(ctx, svc)
+		if last.kind != "" {
+			return errAttemptFailed
+		}
+		return nil
+	}
+	n := max(svc.Retries, 1)
+	var b backoff.BackOff = backoff.WithMaxRetries(backoff.NewConstantBackOff(svc.RetryDelay), uint64(n-1))
+	b = backoff.WithContext(&deadlineBackOff{ctx: ctx, next: b}, ctx)
+	// The error is either errAttemptFailed or ctx's; both are already in last.
+	_ = backoff.RetryNotifyWithTimer(op, b, nil, &sleepTimer{ctx: ctx, sleep: p.sleep})
+
+	res := uptime.Result{
+		Time:     start.UTC(),
+		Service:  svc.Name,
+		Status:   uptime.Up,
+		Code:     last.code,
+		MS:       last.latency.Milliseconds(),
+		Attempts: attempts,
+		Polls:    last.polls,
+	}
+	switch {
+	case last.kind != "":
+		res.Status = uptime.Down
+		res.Error = last.kind
+		res.Detail = Sanitize(last.detail)
+	case svc.DegradedAfter > 0 && last.latency > svc.DegradedAfter:
+		res.Status = uptime.Degraded
+	}
+	return res
+}
+
+// outcome is what one attempt found. kind is empty when it was up.
+type outcome struct {
+	code    int
+	latency time.Duration
+	polls   int
+	kind    uptime.ErrorKind
+	detail  string // raw; Check sanitizes it once
+}
+
+func (p *Prober) attemptFunc(svc uptime.Service) func(context.Context, uptime.Service) outcome {
+	switch svc.CheckType {
+	case uptime.CheckHTTP, "":
+		return p.plainAttempt
+	case uptime.CheckAsyncTwoPhase:
+		return p.asyncAttempt
+	}
+	return func(context.Context, uptime.Service) outcome {
+		return outcome{kind: uptime.ErrInternal, detail: "unknown check_type " + string(svc.CheckType)}
+	}
+}
+
+func (p *Prober) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Prober) maxBody() int64 {
+	if p.MaxBody > 0 {
+		return p.MaxBody
+	}
+	return DefaultMaxBody
+}
+
+func (p *Prober) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fits reports whether ctx's deadline leaves room for a wait of d and then
+// a short attempt. The deadline is wall-clock time, so this uses the real
+// clock, not Prober.Now.
+func fits(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) >= d+minAttempt
+}
+
+// deadlineBackOff stops the retries when the deadline could not fit the
+// next wait and another attempt.
+type deadlineBackOff struct {
+	ctx  context.Context
+	next backoff.BackOff
+}
+
+func (b *deadlineBackOff) Reset() { b.next.Reset() }
+
+func (b *deadlineBackOff) NextBackOff() time.Duration {
+	d := b.next.NextBackOff()
+	if d == backoff.Stop || !fits(b.ctx, d) {
+		return backoff.Stop
+	}
+	return d
+}
+
+// sleepTimer adapts Prober.Sleep to backoff.Timer, so tests can replace the
+// wait between attempts. Start waits synchronously; the channel then holds a
+// tick unless ctx ended the wait, in which case backoff sees ctx.Done instead.
+type sleepTimer struct {
+	ctx   context.Context
+	sleep func(context.Context, time.Duration) error
+	c     chan time.Time
+}
+
+func (t *sleepTimer) Start(d time.Duration) {
+	t.c = make(chan time.Time, 1)
+	if err := t.sleep(t.ctx, d); err == nil || t.ctx.Err() == nil {
+		t.c <- time.Time{}
+	}
+}
+
+func (t *sleepTimer) Stop() {}
+
+func (t *sleepTimer) C() <-chan time.Time { return t.c }
