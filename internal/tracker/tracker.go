@@ -1,0 +1,160 @@
+// Package tracker is the failure-threshold state machine: it turns each
+// cycle's results into DOWN and RECOVERED transitions, and keeps the counters
+// that make this survive a restart in data/state.json.
+package tracker
+
+import (
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// Version is the state file format this statusgen reads and writes.
+const Version = 1
+
+// State is data/state.json.
+type State struct {
+	Version   int                      `json:"version"`
+	Services  map[string]*ServiceState `json:"services"` // by service name; encoding/json sorts map keys → stable diffs
+	Outbox    []uptime.Transition      `json:"outbox"`   // alerts not yet accepted by Slack (or stderr), oldest first; [] not null
+	LastPrune time.Time                `json:"last_prune,omitzero"`
+}
+
+// ServiceState is one service's streak and its last check. Times are UTC.
+type ServiceState struct {
+	Status      uptime.Status    `json:"status"`                // last conclusive status (up, degraded, down); "" until one
+	Failures    int              `json:"failures"`              // consecutive down cycles
+	Since       time.Time        `json:"since,omitzero"`        // first failed cycle of the current streak
+	Announced   bool             `json:"announced"`             // a DOWN fired for this streak
+	IncidentID  string           `json:"incident_id,omitempty"` // set when announced
+	DownError   uptime.ErrorKind `json:"down_error,omitempty"`  // the kind that confirmed the outage
+	LastCheck   time.Time        `json:"last_check,omitzero"`   // the last check of any status, inconclusive included
+	LastSuccess time.Time        `json:"last_success,omitzero"` // the last up or degraded check
+	// LastCode, LastMS and LastError describe the check Status came from, so
+	// an inconclusive cycle never shows as "up, 10000 ms, canary".
+	LastCode  int              `json:"last_code"`
+	LastMS    int64            `json:"last_ms"`
+	LastError uptime.ErrorKind `json:"last_error,omitempty"`
+}
+
+// New is the state of a monitor that has checked nothing yet.
+func New() *State {
+	return &State{Version: Version, Services: map[string]*ServiceState{}, Outbox: []uptime.Transition{}}
+}
+
+// Apply feeds one cycle's results to the state machine and returns the
+// transitions it fired, in the order of results, also appending them to
+// s.Outbox. thresholds gives each configured service's failure_threshold.
+//
+// Results for services not in thresholds are ignored; services in the state
+// but no longer in thresholds are dropped silently (no RECOVERED for an
+// outage of a service nobody monitors any more; alerts already in the outbox
+// are still delivered); new services start fresh. If a lowered threshold
+// leaves a streak at or above it unannounced, DOWN fires on the streak's next
+// down cycle, not on an up or inconclusive one. A threshold below 1 acts
+// as 1.
+func (s *State) Apply(results []uptime.Result, thresholds map[string]int) []uptime.Transition {
+	if s.Services == nil {
+		s.Services = map[string]*ServiceState{}
+	}
+	for name := range s.Services {
+		if _, ok := thresholds[name]; !ok {
+			delete(s.Services, name)
+		}
+	}
+	fired := []uptime.Transition{}
+	for _, r := range results {
+		threshold, ok := thresholds[r.Service]
+		if !ok {
+			continue
+		}
+		ss := s.Services[r.Service]
+		if ss == nil {
+			ss = &ServiceState{}
+			s.Services[r.Service] = ss
+		}
+		if t, ok := ss.apply(r, threshold); ok {
+			fired = append(fired, t)
+		}
+	}
+	s.Outbox = append(s.Outbox, fired...)
+	return fired
+}
+
+// Ack drops the first n outbox entries, after a deliverer accepted them in
+// order. n beyond the outbox empties it.
+func (s *State) Ack(n int) {
+	n = min(max(n, 0), len(s.Outbox))
+	// A fresh slice, so a caller still holding the delivered batch never
+	// sees it shift under it.
+	s.Outbox = append([]uptime.Transition{}, s.Outbox[n:]...)
+}
+
+// apply advances one service by one result and reports the transition it
+// fired, if any. Statuses other than up, degraded and down (inconclusive, or
+// anything unknown) are neutral: they only move LastCheck.
+func (ss *ServiceState) apply(r uptime.Result, threshold int) (uptime.Transition, bool) {
+	// UTC and no monotonic reading, so a state that went through the file
+	// is identical to one that stayed in memory.
+	at := r.Time.UTC()
+	ss.LastCheck = at
+	switch {
+	case r.Status == uptime.Down:
+		ss.record(r)
+		if ss.Failures == 0 {
+			ss.Since = at
+		}
+		ss.Failures++
+		if ss.Announced || ss.Failures < threshold {
+			return uptime.Transition{}, false
+		}
+		ss.Announced = true
+		ss.IncidentID = incidentID(r.Service, ss.Since)
+		ss.DownError = r.Error
+		return uptime.Transition{
+			Kind:       uptime.WentDown,
+			Service:    r.Service,
+			IncidentID: ss.IncidentID,
+			Since:      ss.Since,
+			At:         at,
+			Failures:   ss.Failures,
+			Code:       r.Code,
+			Error:      r.Error,
+			Detail:     r.Detail,
+		}, true
+
+	case r.Status.IsUp():
+		ss.record(r)
+		ss.LastSuccess = at
+		t := uptime.Transition{
+			Kind:       uptime.Recovered,
+			Service:    r.Service,
+			IncidentID: ss.IncidentID,
+			Since:      ss.Since,
+			At:         at,
+			Failures:   ss.Failures,
+			Code:       r.Code,
+			Error:      ss.DownError,
+			MS:         r.MS,
+		}
+		announced := ss.Announced
+		ss.Failures, ss.Since, ss.Announced, ss.IncidentID, ss.DownError = 0, time.Time{}, false, "", ""
+		return t, announced
+	}
+	return uptime.Transition{}, false
+}
+
+// record keeps a conclusive result as the service's current status.
+func (ss *ServiceState) record(r uptime.Result) {
+	ss.Status = r.Status
+	ss.LastCode = r.Code
+	ss.LastMS = r.MS
+	ss.LastError = r.Error
+}
+
+// incidentID is stable for one outage and readable in git and Slack:
+// "sefaria-org-20260301T120000Z" for an outage whose first failed cycle
+// started then.
+func incidentID(service string, since time.Time) string {
+	return Slug(service) + "-" + since.UTC().Format("20060102T150405Z")
+}
