@@ -1,0 +1,39 @@
+package alert
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+func TestLogDeliversEveryAlertAsOneLine(t *testing.T) {
+	since := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	alerts := []uptime.Transition{
+		{Kind: uptime.WentDown, Service: "sefaria.org", IncidentID: "sefaria-org-20261124T100000Z",
+			Since: since, At: since.Add(time.Minute), Failures: 2, Code: 503, Error: uptime.ErrStatus},
+		{Kind: uptime.Recovered, Service: "sefaria.org", IncidentID: "sefaria-org-20261124T100000Z",
+			Since: since, At: since.Add(3 * time.Minute), Failures: 3, Error: uptime.ErrStatus},
+	}
+	var buf bytes.Buffer
+	n, err := Log{Logger: slog.New(slog.NewTextHandler(&buf, nil))}.Deliver(context.Background(), alerts)
+	if n != 2 || err != nil {
+		t.Fatalf("Deliver = %d, %v; want 2, nil", n, err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d lines, want 2:\n%s", len(lines), buf.String())
+	}
+	for i, want := range []string{
+		`msg="DOWN sefaria.org since 2026-11-24T10:00:00Z (2 failed checks, status)"`,
+		`msg="RECOVERED sefaria.org after 3m0s"`,
+	} {
+		if !strings.Contains(lines[i], want) || !strings.Contains(lines[i], "incident=sefaria-org-20261124T100000Z") {
+			t.Errorf("line %d = %s\nwant it to contain %s and the incident id", i, lines[i], want)
+		}
+	}
+}

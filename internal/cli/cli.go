@@ -1,0 +1,142 @@
+// Package cli is statusgen's command line: it parses subcommands and flags,
+// wires the packages together and turns outcomes into exit codes. It is the
+// only place that knows about all the others.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/Sefaria/statusgen/internal/config"
+)
+
+// Exit codes, as DESIGN.md fixes them.
+const (
+	ExitOK     = 0 // done; a service being down is a result, not an error
+	ExitFailed = 1 // operational failure: history or state not written, alerts not delivered
+	ExitUsage  = 2 // usage or configuration error
+	ExitLocked = 3 // another runner holds the lock
+)
+
+// env is what every command reads from its surroundings.
+type env struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"once", "run one cycle: check, record, track, alert", runOnce},
+		{"run", "run a cycle every interval until SIGINT/SIGTERM", runLoop},
+		{"check", "validate the configuration and print it resolved (secrets redacted)", runCheck},
+		{"version", "print the version, commit and Go version", runVersion},
+	}
+}
+
+// Run runs statusgen with args (without the program name) and returns the
+// process exit code. Everything environmental is a parameter so tests run
+// the whole program in parallel without touching the real environment.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		usage(stderr)
+		return ExitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "statusgen: unknown command %q\n\n", name)
+	usage(stderr)
+	return ExitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "statusgen: uptime monitor and static status-site generator")
+	fmt.Fprintln(w, "\nUsage: statusgen <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery command takes --config, --data and --site; 'statusgen <command> --help' lists its flags.")
+}
+
+// globalFlags are the flags every command takes.
+type globalFlags struct {
+	config string
+	data   string
+	site   string
+}
+
+func newFlagSet(e env, name, synopsis string) (*flag.FlagSet, *globalFlags) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	g := &globalFlags{}
+	fs.StringVar(&g.config, "config", "services.toml", "the services and settings `file`")
+	fs.StringVar(&g.data, "data", "data", "the history `folder`")
+	fs.StringVar(&g.site, "site", "site", "the generated site `folder`")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: statusgen %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs, g
+}
+
+// parseFlags parses args; done is true when the command should return code
+// at once (help was asked for, or the flags were wrong).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(io.Discard)
+		return ExitOK, true
+	case err != nil:
+		return ExitUsage, true
+	case fs.NArg() > 0:
+		fmt.Fprintf(fs.Output(), "statusgen %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return ExitUsage, true
+	}
+	return ExitOK, false
+}
+
+// loadConfig reads the configuration; on error it prints it and gives the
+// exit code to return.
+func loadConfig(e env, g *globalFlags) (*config.Config, int) {
+	cfg, err := config.Load(g.config, e.getenv)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		return nil, ExitUsage
+	}
+	return cfg, ExitOK
+}
+
+// newLogger logs to stderr as text, or JSON with LOG_FORMAT=json; debug
+// lines appear with DEBUG=true.
+func newLogger(e env) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	switch strings.ToLower(strings.TrimSpace(e.getenv("DEBUG"))) {
+	case "1", "true", "yes", "on":
+		opts.Level = slog.LevelDebug
+	}
+	if strings.EqualFold(strings.TrimSpace(e.getenv("LOG_FORMAT")), "json") {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
+}

@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/alert"
+	"github.com/Sefaria/statusgen/internal/config"
+	"github.com/Sefaria/statusgen/internal/probe"
+	"github.com/Sefaria/statusgen/internal/runner"
+	"github.com/Sefaria/statusgen/internal/site"
+	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
+	"github.com/Sefaria/statusgen/templates"
+)
+
+func runOnce(ctx context.Context, e env, args []string) int {
+	fs, g := newFlagSet(e, "once", "Run one cycle: probe every service, record the results in --data,\nupdate the thresholds and alert on transitions; then print a table.")
+	summary := fs.String("summary", "", "also write a one-line summary of the cycle (a commit message) to `file`")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	cfg, code := loadConfig(e, g)
+	if cfg == nil {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	r, release, code := startRunner(e, g, cfg)
+	if r == nil {
+		return code
+	}
+	defer release()
+	rep, err := r.Cycle(ctx)
+	if len(rep.Results) > 0 {
+		printTable(e, rep)
+	}
+	if *summary != "" && len(rep.Results) > 0 {
+		if werr := os.WriteFile(*summary, []byte(Summary(rep)+"\n"), 0o644); werr != nil {
+			fmt.Fprintf(e.stderr, "statusgen: write summary: %v\n", werr)
+			return ExitFailed
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func runLoop(ctx context.Context, e env, args []string) int {
+	fs, g := newFlagSet(e, "run", "Run a cycle at every interval boundary until SIGINT or SIGTERM, then\nfinish or cut the cycle in flight, save the state and exit 0.")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	cfg, code := loadConfig(e, g)
+	if cfg == nil {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	r, release, code := startRunner(e, g, cfg)
+	if r == nil {
+		return code
+	}
+	defer release()
+	r.Logger.Info("statusgen running", "services", len(cfg.Services), "interval", cfg.Settings.Interval, "data", g.data)
+	if err := r.Run(ctx); err != nil {
+		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		return ExitFailed
+	}
+	r.Logger.Info("statusgen stopped")
+	return ExitOK
+}
+
+// startRunner takes the data folder's lock and wires a runner. On failure
+// it prints why and returns a nil runner and the exit code.
+func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, func(), int) {
+	lock, err := runner.AcquireLock(g.data)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		if errors.Is(err, runner.ErrLocked) {
+			return nil, nil, ExitLocked
+		}
+		return nil, nil, ExitFailed
+	}
+	logger := newLogger(e)
+	r := &runner.Runner{
+		Config:  cfg,
+		DataDir: g.data,
+		Checker: &probe.Prober{
+			UserAgent: userAgent(cfg),
+		},
+		Deliverer:     alert.Log{Logger: logger},
+		Logger:        logger,
+		ShutdownGrace: 3 * time.Second,
+	}
+	r.Render = func(ctx context.Context, st *tracker.State) error {
+		return site.Render(templates.FS, g.site, siteInput(cfg, st, time.Now()))
+	}
+	if err := r.Open(); err != nil {
+		lock.Release()
+		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		return nil, nil, ExitFailed
+	}
+	return r, func() { lock.Release() }, ExitOK
+}
+
+func userAgent(cfg *config.Config) string {
+	ua := "statusgen/" + Version()
+	if u := cfg.Settings.StatusPageURL; u != "" {
+		ua += " (+" + u + ")"
+	}
+	return ua
+}
+
+// printTable writes the cycle as a table: one row per service.
+func printTable(e env, rep runner.Report) {
+	transitions := make(map[string]uptime.Transition, len(rep.Transitions))
+	for _, t := range rep.Transitions {
+		transitions[t.Service] = t
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE\tSTATUS\tCODE\tMS\tATTEMPTS\tSTREAK\tTRANSITION")
+	for _, res := range rep.Results {
+		status := string(res.Status)
+		if res.Error != "" {
+			status += " (" + string(res.Error) + ")"
+		}
+		code := "-"
+		if res.Code != 0 {
+			code = strconv.Itoa(res.Code)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", res.Service, status, code, res.MS, res.Attempts,
+			rep.Streaks[res.Service], transitionCell(transitions, res.Service))
+	}
+	tw.Flush()
+	if rep.CanaryDown {
+		fmt.Fprintln(e.stdout, "canary failed: failures of this cycle were recorded as inconclusive")
+	}
+}
+
+func transitionCell(ts map[string]uptime.Transition, service string) string {
+	t, ok := ts[service]
+	switch {
+	case !ok:
+		return "-"
+	case t.Kind == uptime.WentDown:
+		return "DOWN since " + t.Since.UTC().Format(time.RFC3339)
+	default:
+		return "RECOVERED after " + t.Downtime().Round(time.Second).String()
+	}
+}
+
+// Summary is the cycle in one line, for a commit message: the transitions
+// when there are any ("🔴 Linker down · 🟢 sefaria.org up"), else how many
+// services are up.
+func Summary(rep runner.Report) string {
+	var parts []string
+	for _, t := range rep.Transitions {
+		if t.Kind == uptime.WentDown {
+			parts = append(parts, "🔴 "+t.Service+" down")
+		} else {
+			parts = append(parts, "🟢 "+t.Service+" up")
+		}
+	}
+	if len(parts) > 0 {
+		return strings.Join(parts, " · ")
+	}
+	down := 0
+	for _, res := range rep.Results {
+		if !res.Status.IsUp() {
+			down++
+		}
+	}
+	if down == 0 {
+		return "status: all up"
+	}
+	return fmt.Sprintf("status: %d of %d not up", down, len(rep.Results))
+}
+
+// siteInput is the page's view of the configuration and the state.
+func siteInput(cfg *config.Config, st *tracker.State, now time.Time) site.Input {
+	in := site.Input{Title: cfg.Settings.Title, Refresh: 60, Generated: now.UTC()}
+	for _, svc := range cfg.Services {
+		row := site.Service{Name: svc.Name}
+		if ss, ok := st.Services[svc.Name]; ok {
+			row.Status, row.LastCheck = ss.Status, ss.LastCheck
+			if ss.Status == uptime.Down {
+				row.Since = ss.Since
+			}
+		}
+		in.Services = append(in.Services, row)
+	}
+	return in
+}

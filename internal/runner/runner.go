@@ -1,0 +1,291 @@
+// Package runner runs statusgen's cycle in the design's order (probe,
+// record, track, alert, render) once or every interval, and keeps one
+// runner per data folder.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/config"
+	"github.com/Sefaria/statusgen/internal/history"
+	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// Checker runs one service's check under ctx's deadline.
+type Checker interface {
+	Check(ctx context.Context, svc uptime.Service) uptime.Result
+}
+
+// Deliverer hands alerts to their destination in order and reports how many
+// of the first ones were accepted; only those leave the outbox.
+type Deliverer interface {
+	Deliver(ctx context.Context, alerts []uptime.Transition) (int, error)
+}
+
+// StateFile is the tracker's state inside the data folder.
+const StateFile = "state.json"
+
+// ErrDelivery marks a cycle whose alerts could not all be delivered.
+var ErrDelivery = errors.New("alert delivery failed")
+
+// Runner holds what a cycle needs. Fill the exported fields, then call
+// Cycle or Run; the state is loaded on first use and kept between cycles.
+type Runner struct {
+	Config    *config.Config
+	DataDir   string
+	Checker   Checker
+	Deliverer Deliverer
+	Logger    *slog.Logger
+	Now       func() time.Time                               // nil: time.Now
+	Sleep     func(ctx context.Context, d time.Duration) error // nil: a real timer
+	Ping      func(ctx context.Context, rawURL string) error  // canary and heartbeat; nil: an HTTP GET
+	// Render, when set, builds the site after each cycle; an error is logged
+	// and never stops checking or alerting.
+	Render func(ctx context.Context, st *tracker.State) error
+	// ShutdownGrace is how long checks in flight may finish after ctx is
+	// cancelled before they are cut; cut checks are recorded as inconclusive.
+	ShutdownGrace time.Duration
+
+	history *history.Store
+	state   *tracker.State
+}
+
+// Report is what one cycle did, for the `once` table and the logs.
+type Report struct {
+	Start       time.Time
+	Duration    time.Duration
+	Results     []uptime.Result
+	Streaks     map[string]int // consecutive failed cycles after this one
+	Transitions []uptime.Transition
+	Delivered   int
+	Queued      int  // alerts still in the outbox after delivery
+	CanaryDown  bool // the monitor's own network failed: downs became inconclusive
+}
+
+// Open loads the state file. A corrupt or unknown-version state stops the
+// runner instead of being reset, which would re-alert or lose an outage.
+func (r *Runner) Open() error {
+	if r.state != nil {
+		return nil
+	}
+	st, err := tracker.Load(filepath.Join(r.DataDir, StateFile))
+	if err != nil {
+		return err
+	}
+	r.state = st
+	r.history = history.New(r.DataDir)
+	return nil
+}
+
+// State is the tracker state as of the last cycle.
+func (r *Runner) State() *tracker.State { return r.state }
+
+// Cycle runs one cycle in the design's order. It returns an error only for
+// operational failures (history or state not written, alerts not
+// delivered); a service being down is a result.
+func (r *Runner) Cycle(ctx context.Context) (Report, error) {
+	if err := r.Open(); err != nil {
+		return Report{}, err
+	}
+	rep := Report{Start: r.now()}
+	cfg := r.Config
+
+	// 1. Probe every service in parallel.
+	rep.Results = r.probeAll(ctx, rep.Start)
+	if r.canaryFailed(ctx, rep.Results) {
+		rep.CanaryDown = true
+		markInconclusive(rep.Results, "the monitor's canary failed too: its own network is in doubt")
+	}
+
+	// 2. Record.
+	if err := r.history.Append(rep.Results); err != nil {
+		return rep, fmt.Errorf("record checks: %w", err)
+	}
+	if err := r.history.AddToRollups(rep.Results, cfg.Settings.Interval); err != nil {
+		return rep, fmt.Errorf("update rollups: %w", err)
+	}
+
+	// 3. Track; the outage history is written before the state that
+	// forgets the outage, so a crash in between can duplicate an incident
+	// line (readers dedupe by id) but never lose one.
+	thresholds := make(map[string]int, len(cfg.Services))
+	for _, s := range cfg.Services {
+		thresholds[s.Name] = s.FailureThreshold
+	}
+	rep.Transitions = r.state.Apply(rep.Results, thresholds)
+	var ended []uptime.Incident
+	for _, t := range rep.Transitions {
+		if t.Kind == uptime.Recovered {
+			ended = append(ended, uptime.IncidentFrom(t))
+		}
+	}
+	if len(ended) > 0 {
+		if err := r.history.AppendIncidents(ended); err != nil {
+			return rep, fmt.Errorf("record incidents: %w", err)
+		}
+	}
+	rep.Streaks = make(map[string]int, len(rep.Results))
+	for name, ss := range r.state.Services {
+		rep.Streaks[name] = ss.Failures
+	}
+	if err := r.saveState(); err != nil {
+		return rep, err
+	}
+
+	// 4. Deliver the outbox; an alert leaves it only once accepted.
+	deliverErr := r.deliver(ctx, &rep)
+
+	// 6. Render; a broken page never stops checks or alerts.
+	if r.Render != nil {
+		if err := r.Render(ctx, r.state); err != nil {
+			r.Logger.Error("render failed", "err", err)
+		}
+	}
+	rep.Duration = r.now().Sub(rep.Start)
+	if deliverErr != nil {
+		return rep, deliverErr
+	}
+	r.heartbeat(ctx)
+	return rep, nil
+}
+
+func (r *Runner) probeAll(ctx context.Context, start time.Time) []uptime.Result {
+	cfg := r.Config
+	// Checks are not cancelled by a shutdown signal at once: they get a
+	// grace period to finish, so a SIGTERM does not record false outages.
+	probeCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), start.Add(cfg.Settings.CheckDeadline))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(r.ShutdownGrace, cancel)
+		<-probeCtx.Done()
+		t.Stop()
+	})
+	defer stop()
+
+	results := make([]uptime.Result, len(cfg.Services))
+	parallel := max(cfg.Settings.MaxParallel, 1)
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, svc := range cfg.Services {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = r.Checker.Check(probeCtx, svc)
+		})
+	}
+	wg.Wait()
+	if errors.Is(probeCtx.Err(), context.Canceled) && ctx.Err() != nil {
+		for i := range results {
+			if results[i].Status == uptime.Down {
+				results[i].Status = uptime.Inconclusive
+				results[i].Detail = "check cut short by shutdown"
+			}
+		}
+	}
+	return results
+}
+
+// canaryFailed checks the canary only when something is down: if the
+// canary is unreachable too, the monitor cannot tell an outage from its own.
+func (r *Runner) canaryFailed(ctx context.Context, results []uptime.Result) bool {
+	canary := r.Config.Settings.CanaryURL
+	if canary == "" {
+		return false
+	}
+	anyDown := false
+	for _, res := range results {
+		anyDown = anyDown || res.Status == uptime.Down
+	}
+	if !anyDown {
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := r.ping(pctx, canary); err != nil {
+		r.Logger.Warn("canary failed: recording this cycle's failures as inconclusive", "canary", hostOf(canary), "err", err)
+		return true
+	}
+	return false
+}
+
+func markInconclusive(results []uptime.Result, why string) {
+	for i := range results {
+		if results[i].Status == uptime.Down {
+			results[i].Status = uptime.Inconclusive
+			results[i].Error = uptime.ErrCanary
+			results[i].Detail = why
+		}
+	}
+}
+
+func (r *Runner) deliver(ctx context.Context, rep *Report) error {
+	outbox := r.state.Outbox
+	if len(outbox) == 0 {
+		return nil
+	}
+	n, err := r.Deliverer.Deliver(ctx, outbox)
+	n = min(max(n, 0), len(outbox))
+	rep.Delivered = n
+	if n > 0 {
+		r.state.Ack(n)
+		if serr := r.saveState(); serr != nil {
+			return serr
+		}
+	}
+	rep.Queued = len(r.state.Outbox)
+	if err != nil {
+		return fmt.Errorf("%w: %d alert(s) kept for the next cycle: %w", ErrDelivery, rep.Queued, err)
+	}
+	return nil
+}
+
+func (r *Runner) saveState() error {
+	if err := r.state.Save(filepath.Join(r.DataDir, StateFile)); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return nil
+}
+
+// heartbeat tells an outside dead man's switch that a cycle completed. Its
+// URL often embeds a secret id, so only the host is ever logged.
+func (r *Runner) heartbeat(ctx context.Context) {
+	hb := r.Config.Settings.HeartbeatURL
+	if hb == "" {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := r.ping(pctx, hb); err != nil {
+		r.Logger.Warn("heartbeat failed", "host", hostOf(hb), "err", err)
+	}
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (r *Runner) ping(ctx context.Context, rawURL string) error {
+	if r.Ping != nil {
+		return r.Ping(ctx, rawURL)
+	}
+	return httpPing(ctx, rawURL)
+}
+
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Host
+}
