@@ -18,8 +18,9 @@ type Log struct {
 }
 
 // Deliver writes one log line per alert, in order, and reports them all delivered.
-func (l Log) Deliver(ctx context.Context, alerts []uptime.Transition) (int, error) {
-	for _, t := range alerts {
+func (l Log) Deliver(ctx context.Context, alerts []uptime.Transition) ([]bool, error) {
+	accepted := make([]bool, len(alerts))
+	for i, t := range alerts {
 		attrs := []any{
 			"alert", string(t.Kind),
 			"service", t.Service,
@@ -33,6 +34,7 @@ func (l Log) Deliver(ctx context.Context, alerts []uptime.Transition) (int, erro
 			attrs = append(attrs, "downtime", t.Downtime().Round(time.Second).String())
 		}
 		l.Logger.WarnContext(ctx, t.String(), attrs...)
+		accepted[i] = true
 	}
-	return len(alerts), nil
+	return accepted, nil
 }

@@ -20,9 +20,9 @@ func TestLogDeliversEveryAlertAsOneLine(t *testing.T) {
 			Since: since, At: since.Add(3 * time.Minute), Failures: 3, Error: uptime.ErrStatus},
 	}
 	var buf bytes.Buffer
-	n, err := Log{Logger: slog.New(slog.NewTextHandler(&buf, nil))}.Deliver(context.Background(), alerts)
-	if n != 2 || err != nil {
-		t.Fatalf("Deliver = %d, %v; want 2, nil", n, err)
+	accepted, err := Log{Logger: slog.New(slog.NewTextHandler(&buf, nil))}.Deliver(context.Background(), alerts)
+	if len(accepted) != 2 || !accepted[0] || !accepted[1] || err != nil {
+		t.Fatalf("Deliver = %v, %v; want both accepted, nil", accepted, err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 2 {

@@ -60,8 +60,14 @@ func classify(ctx context.Context, err error) uptime.ErrorKind {
 }
 
 // innerError is err's text without the *url.Error wrapper, which would
-// repeat the full request URL, query string included.
+// repeat the full request URL, query string included. A DNS failure is
+// reduced to the name and the reason: the resolver's address describes the
+// monitor's own network, which has no place in a public history.
 func innerError(err error) string {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "lookup " + dnsErr.Name + ": " + dnsErr.Err
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err

@@ -60,7 +60,7 @@ func TestCheckTransportErrors(t *testing.T) {
 		{"name does not resolve", func(t *testing.T, p *Prober) string {
 			p.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 				host, _, _ := net.SplitHostPort(addr)
-				return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+				return nil, &net.DNSError{Err: "no such host", Name: host, Server: "10.255.255.53:53", IsNotFound: true}
 			}
 			return "http://status-probe.invalid/healthz"
 		}, uptime.ErrDNS, false},
@@ -81,6 +81,9 @@ func TestCheckTransportErrors(t *testing.T) {
 			}
 			if got.Detail == "" || got.Detail != Sanitize(got.Detail) || strings.Contains(got.Detail, "s3cret") {
 				t.Errorf("Check().Detail = %q, want a sanitized detail without the query", got.Detail)
+			}
+			if strings.Contains(got.Detail, "10.255.255.53") {
+				t.Errorf("Check().Detail = %q names the monitor's resolver, want it left out", got.Detail)
 			}
 			if testing.Verbose() {
 				t.Logf("detail: %s", got.Detail)

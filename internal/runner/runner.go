@@ -24,10 +24,12 @@ type Checker interface {
 	Check(ctx context.Context, svc uptime.Service) uptime.Result
 }
 
-// Deliverer hands alerts to their destination in order and reports how many
-// of the first ones were accepted; only those leave the outbox.
+// Deliverer hands the outbox's alerts to their destination, oldest first,
+// and reports which were accepted (accepted[i] for alerts[i]); only those
+// leave the outbox. A deliverer may accept out of order, e.g. when it
+// coalesces a DOWN with its later RECOVERED into one message.
 type Deliverer interface {
-	Deliver(ctx context.Context, alerts []uptime.Transition) (int, error)
+	Deliver(ctx context.Context, alerts []uptime.Transition) (accepted []bool, err error)
 }
 
 // StateFile is the tracker's state inside the data folder.
@@ -44,9 +46,9 @@ type Runner struct {
 	Checker   Checker
 	Deliverer Deliverer
 	Logger    *slog.Logger
-	Now       func() time.Time                               // nil: time.Now
+	Now       func() time.Time                                 // nil: time.Now
 	Sleep     func(ctx context.Context, d time.Duration) error // nil: a real timer
-	Ping      func(ctx context.Context, rawURL string) error  // canary and heartbeat; nil: an HTTP GET
+	Ping      func(ctx context.Context, rawURL string) error   // canary and heartbeat; nil: an HTTP GET
 	// Render, when set, builds the site after each cycle; an error is logged
 	// and never stops checking or alerting.
 	Render func(ctx context.Context, st *tracker.State) error
@@ -231,11 +233,16 @@ func (r *Runner) deliver(ctx context.Context, rep *Report) error {
 	if len(outbox) == 0 {
 		return nil
 	}
-	n, err := r.Deliverer.Deliver(ctx, outbox)
-	n = min(max(n, 0), len(outbox))
+	accepted, err := r.Deliverer.Deliver(ctx, outbox)
+	n := 0
+	for i := range min(len(accepted), len(outbox)) {
+		if accepted[i] {
+			n++
+		}
+	}
 	rep.Delivered = n
 	if n > 0 {
-		r.state.Ack(n)
+		r.state.Ack(accepted)
 		if serr := r.saveState(); serr != nil {
 			return serr
 		}

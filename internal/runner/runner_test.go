@@ -56,7 +56,7 @@ type recorder struct {
 	err    error
 }
 
-func (d *recorder) Deliver(ctx context.Context, alerts []uptime.Transition) (int, error) {
+func (d *recorder) Deliver(ctx context.Context, alerts []uptime.Transition) ([]bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	n := len(alerts)
@@ -64,7 +64,11 @@ func (d *recorder) Deliver(ctx context.Context, alerts []uptime.Transition) (int
 		n = d.accept
 	}
 	d.got = append(d.got, alerts[:n]...)
-	return n, d.err
+	accepted := make([]bool, len(alerts))
+	for i := range n {
+		accepted[i] = true
+	}
+	return accepted, d.err
 }
 
 type fakeClock struct {

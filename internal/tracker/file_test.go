@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func TestSaveEmpty(t *testing.T) {
 		{"zero value", &State{}},
 		{"everything acked", func() *State {
 			s := sample()
-			s.Ack(len(s.Outbox))
+			s.Ack(slices.Repeat([]bool{true}, len(s.Outbox)))
 			s.Services = nil
 			s.LastPrune = time.Time{}
 			return s

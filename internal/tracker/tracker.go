@@ -81,13 +81,19 @@ func (s *State) Apply(results []uptime.Result, thresholds map[string]int) []upti
 	return fired
 }
 
-// Ack drops the first n outbox entries, after a deliverer accepted them in
-// order. n beyond the outbox empties it.
-func (s *State) Ack(n int) {
-	n = min(max(n, 0), len(s.Outbox))
+// Ack drops the outbox entries a deliverer accepted: accepted[i] is true
+// for s.Outbox[i]; missing entries count as not accepted. A deliverer may
+// accept entries out of order (a DOWN coalesced with its later RECOVERED).
+func (s *State) Ack(accepted []bool) {
 	// A fresh slice, so a caller still holding the delivered batch never
 	// sees it shift under it.
-	s.Outbox = append([]uptime.Transition{}, s.Outbox[n:]...)
+	kept := []uptime.Transition{}
+	for i, t := range s.Outbox {
+		if i >= len(accepted) || !accepted[i] {
+			kept = append(kept, t)
+		}
+	}
+	s.Outbox = kept
 }
 
 // apply advances one service by one result and reports the transition it
