@@ -3,6 +3,17 @@ module github.com/Sefaria/statusgen
 go 1.26
 
 require (
-	github.com/BurntSushi/toml v1.6.0 // indirect
-	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
+	github.com/BurntSushi/toml v1.6.0
+	github.com/cenkalti/backoff/v4 v4.3.0
+	github.com/google/go-github/v66 v66.0.0
+	github.com/sebdah/goldie/v2 v2.8.0
+	github.com/slack-go/slack v0.35.0
+	github.com/yuin/goldmark v1.8.7
+)
+
+require (
+	github.com/google/go-querystring v1.1.0 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/pmezard/go-difflib v1.0.0 // indirect
+	github.com/sergi/go-diff v1.0.0 // indirect
 )
