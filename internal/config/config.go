@@ -34,12 +34,29 @@ type Settings struct {
 	CheckDeadline    time.Duration // every check's deadline; default 4/5 of Interval, always below it
 	CanaryURL        string        // optional: when it fails too, the cycle is inconclusive
 	HeartbeatURL     string        // optional: requested after every completed cycle; printed redacted
+
+	IncidentRetentionDays int           // rollups and incidents.jsonl are kept this long; default 365
+	Refresh               time.Duration // the page's meta refresh; default 60s
 }
 
 // Slack is where transitions are announced.
 type Slack struct {
 	Channel    string // [slack].channel; SLACK_CHANNEL overrides
 	WebhookURL string // SLACK_WEBHOOK_URL only: a secret never read from the file
+	// RemindEvery repeats a DOWN alert while a service stays down; 0 (the default) is off.
+	RemindEvery time.Duration
+}
+
+// Publish says where the site (and data) go after a cycle; Target "" means nowhere.
+type Publish struct {
+	Target      string        // "", "dir" or "github"
+	Dir         string        // target "dir": the folder a static host serves
+	Repo        string        // target "github": "owner/name"; GITHUB_REPOSITORY when unset
+	Branch      string        // target "github": the branch data/ is committed to; default "main"
+	PagesBranch string        // target "github": the branch site/ is committed to; default "gh-pages"
+	PagesDir    string        // target "github": a folder on Branch for site/ instead of PagesBranch
+	Every       time.Duration // publish_every: at most this often, and at once after a transition; default 5m
+	Issues      bool          // target "github": open an issue per announced outage, close it on recovery
 }
 
 // Config is everything statusgen needs from services.toml and the environment.
@@ -47,6 +64,7 @@ type Config struct {
 	Path             string // the file it came from, for messages
 	Settings         Settings
 	Slack            Slack
+	Publish          Publish
 	Services         []uptime.Service // in file order, every field resolved
 	Debug            bool             // DEBUG=true/1/yes/on
 	LogFormat        string           // LOG_FORMAT: "text" (default) or "json"

@@ -33,6 +33,9 @@ func TestDefaults(t *testing.T) {
 		PruneAt:          3 * time.Hour,
 		MaxParallel:      64,
 		CheckDeadline:    48 * time.Second,
+
+		IncidentRetentionDays: 365,
+		Refresh:               60 * time.Second,
 	}
 	if cfg.Settings != wantSettings {
 		t.Errorf("Parse(minimal).Settings = %+v, want %+v", cfg.Settings, wantSettings)
@@ -357,7 +360,7 @@ headers = { Authorization = "Bearer ${API_TOKEN}" }
 	}
 	for _, want := range []string{
 		"headers.Authorization = <secret>",
-		"webhook_url = <secret>",
+		"webhook_url  = <secret>",
 		"GITHUB_TOKEN      = <secret>",
 		`"https://hc-ping.com/<redacted>"`,
 	} {
@@ -390,6 +393,12 @@ canary_url = "https://www.google.com/generate_204"
 
 [slack]
 channel = "sefaria-down"
+remind_every = "30m"
+
+[publish]
+target = "github"
+repo = "Sefaria/status"
+issues = true
 
 [[service]]
 name = "Linker"
@@ -415,22 +424,33 @@ base_url = "https://www.sefaria.org/api/async/"
 # precedence: flags > environment > file > defaults
 
 [settings]
-title             = "Sefaria Status"                       # file
-status_page_url   = (not set)                              # default
-interval          = "30s"                                  # file
-retries           = 5                                      # HEALTH_CHECK_RETRIES
-retry_delay       = "10s"                                  # default
-failure_threshold = 2                                      # default
-retention_days    = 60                                     # default
-prune_at          = "03:00"                                # UTC; default
-max_parallel      = 64                                     # default
-check_deadline    = "20s"                                  # file
-canary_url        = "https://www.google.com/generate_204"  # file
-heartbeat_url     = (not set)                              # default
+title                   = "Sefaria Status"                       # file
+status_page_url         = (not set)                              # default
+interval                = "30s"                                  # file
+retries                 = 5                                      # HEALTH_CHECK_RETRIES
+retry_delay             = "10s"                                  # default
+failure_threshold       = 2                                      # default
+retention_days          = 60                                     # default
+prune_at                = "03:00"                                # UTC; default
+max_parallel            = 64                                     # default
+check_deadline          = "20s"                                  # file
+canary_url              = "https://www.google.com/generate_204"  # file
+heartbeat_url           = (not set)                              # default
+incident_retention_days = 365                                    # default
+refresh                 = "60s"                                  # default
 
 [slack]
-channel     = "sefaria-down"  # file
-webhook_url = (not set)       # SLACK_WEBHOOK_URL unset: transitions are logged to stderr
+channel      = "sefaria-down"  # file
+remind_every = "1800s"         # file
+webhook_url  = (not set)       # SLACK_WEBHOOK_URL unset: transitions are logged to stderr
+
+[publish]
+target        = "github"
+repo          = "Sefaria/status"
+branch        = "main"
+pages_branch  = "gh-pages"
+issues        = true
+publish_every = "300s"
 
 # environment
 DEBUG             = false

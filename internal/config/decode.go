@@ -24,6 +24,11 @@ const (
 	defaultTimeout          = 10 * time.Second
 	defaultMaxPollAttempts  = 10
 	defaultPollInterval     = time.Second
+	defaultIncidentDays     = 365
+	defaultRefresh          = 60 * time.Second
+	defaultPublishEvery     = 5 * time.Minute
+	defaultBranch           = "main"
+	defaultPagesBranch      = "gh-pages"
 )
 
 // decoder walks the decoded TOML by hand rather than into structs, so that
@@ -74,6 +79,7 @@ func (d *decoder) decode() *Config {
 	cfg.Settings = d.settings(st, cfg.sources)
 	cfg.Slack = d.slack(root.table("slack", "slack"), cfg.sources)
 	d.environment(cfg)
+	cfg.Publish = d.publish(root.table("publish", "publish"), cfg.GitHubRepository)
 	d.checkDeadline(st, &cfg.Settings)
 	cfg.Services = d.services(root, cfg.Settings)
 	root.rejectUnknown()
@@ -94,6 +100,9 @@ func (d *decoder) settings(t *table, sources map[string]string) Settings {
 		CheckDeadline:    t.duration("check_deadline", 0, positive),
 		CanaryURL:        t.url("canary_url", false),
 		HeartbeatURL:     t.url("heartbeat_url", false),
+
+		IncidentRetentionDays: t.integer("incident_retention_days", defaultIncidentDays, 1),
+		Refresh:               t.duration("refresh", defaultRefresh, positive),
 	}
 	if t.has("title") && strings.TrimSpace(s.Title) == "" {
 		t.fail("title", "must not be empty")
@@ -123,12 +132,57 @@ func (d *decoder) slack(t *table, sources map[string]string) Slack {
 	if _, ok := t.get("webhook_url"); ok {
 		t.fail("webhook_url", "must not be in the file: it is a secret, set SLACK_WEBHOOK_URL in the environment")
 	}
-	s := Slack{Channel: t.str("channel", "")}
+	s := Slack{Channel: t.str("channel", ""), RemindEvery: t.duration("remind_every", 0, nonNegative)}
 	if t.has("channel") {
 		sources["slack.channel"] = "file"
 	}
+	if t.has("remind_every") {
+		sources["slack.remind_every"] = "file"
+	}
 	t.rejectUnknown()
 	return s
+}
+
+// publish resolves the optional [publish] table; repo falls back to
+// GITHUB_REPOSITORY, which CI runners set.
+func (d *decoder) publish(t *table, envRepo string) Publish {
+	p := Publish{
+		Target:      t.str("target", ""),
+		Dir:         t.str("dir", ""),
+		Repo:        t.str("repo", envRepo),
+		Branch:      t.str("branch", defaultBranch),
+		PagesBranch: t.str("pages_branch", defaultPagesBranch),
+		PagesDir:    t.str("pages_dir", ""),
+		Every:       t.duration("publish_every", defaultPublishEvery, positive),
+		Issues:      t.boolean("issues", false),
+	}
+	switch p.Target {
+	case "":
+		if len(t.keys()) > 0 {
+			t.fail("target", `is required in [publish]: "dir" or "github"`)
+		}
+	case "dir":
+		if strings.TrimSpace(p.Dir) == "" {
+			t.fail("dir", `is required for target = "dir"`)
+		}
+		if p.Issues {
+			t.fail("issues", `needs target = "github"`)
+		}
+	case "github":
+		if !validRepo(p.Repo) {
+			t.fail("repo", `must be "owner/name" (or set GITHUB_REPOSITORY) for target = "github"`)
+		}
+		if strings.TrimSpace(p.Branch) == "" {
+			t.fail("branch", "must not be empty")
+		}
+		if p.PagesDir == "" && strings.TrimSpace(p.PagesBranch) == "" {
+			t.fail("pages_branch", "must not be empty")
+		}
+	default:
+		t.fail("target", fmt.Sprintf(`must be "dir" or "github", got %q`, p.Target))
+	}
+	t.rejectUnknown()
+	return p
 }
 
 // services resolves every [[service]] in file order; set supplies the

@@ -78,13 +78,18 @@ func (d *decoder) environment(cfg *Config) {
 
 	cfg.GitHubToken, _ = d.env("GITHUB_TOKEN")
 	if v, ok := d.env("GITHUB_REPOSITORY"); ok {
-		owner, name, found := strings.Cut(v, "/")
-		if !found || owner == "" || name == "" || strings.Contains(name, "/") {
+		if !validRepo(v) {
 			d.failEnv("GITHUB_REPOSITORY", fmt.Sprintf(`must be "owner/name", got %q`, clip(v)))
 		} else {
 			cfg.GitHubRepository = v
 		}
 	}
+}
+
+// validRepo reports whether s is a GitHub "owner/name".
+func validRepo(s string) bool {
+	owner, name, found := strings.Cut(s, "/")
+	return found && owner != "" && name != "" && !strings.Contains(name, "/")
 }
 
 // env reads a variable, trimmed; ok is false when it is unset or blank.

@@ -142,7 +142,20 @@ func TestLoadInvalid(t *testing.T) {
 				`config testdata/invalid-unknown-key.toml:2: settings.intervall is not a known key`,
 				`config testdata/invalid-unknown-key.toml:7: service "sefaria.org": expected_staus is not a known key`,
 				`config testdata/invalid-unknown-key.toml:16: service "Linker": async_verification.poll_intervall is not a known key`,
-				`config testdata/invalid-unknown-key.toml:18: publish is not a known key`,
+				`config testdata/invalid-unknown-key.toml:21: publish.folder is not a known key`,
+			},
+		},
+		{
+			file: "invalid-publish.toml",
+			want: []string{
+				`config testdata/invalid-publish.toml:2: publish.target must be "dir" or "github", got "ftp"`,
+				`config testdata/invalid-publish.toml:3: publish.publish_every must be a duration like "10s"`,
+			},
+		},
+		{
+			file: "invalid-publish-github.toml",
+			want: []string{
+				`config testdata/invalid-publish-github.toml:3: publish.repo must be "owner/name" (or set GITHUB_REPOSITORY) for target = "github"`,
 			},
 		},
 		{

@@ -45,16 +45,42 @@ func (c *Config) Print(w io.Writer) error {
 	p.field("check_deadline", quoteDuration(s.CheckDeadline), deadlineSource)
 	p.field("canary_url", quoteOrUnset(s.CanaryURL), c.source("settings.canary_url"))
 	p.field("heartbeat_url", quoteOrUnset(redactPath(s.HeartbeatURL)), c.source("settings.heartbeat_url"))
+	p.field("incident_retention_days", strconv.Itoa(s.IncidentRetentionDays), c.source("settings.incident_retention_days"))
+	p.field("refresh", quoteDuration(s.Refresh), c.source("settings.refresh"))
 	p.flush()
 
 	b.WriteString("\n[slack]\n")
 	p.field("channel", quoteOrUnset(c.Slack.Channel), c.source("slack.channel"))
+	if c.Slack.RemindEvery > 0 {
+		p.field("remind_every", quoteDuration(c.Slack.RemindEvery), c.source("slack.remind_every"))
+	} else {
+		p.field("remind_every", quoteDuration(0), "off")
+	}
 	if c.Slack.WebhookURL != "" {
 		p.field("webhook_url", secret, "SLACK_WEBHOOK_URL")
 	} else {
 		p.field("webhook_url", "(not set)", "SLACK_WEBHOOK_URL unset: transitions are logged to stderr")
 	}
 	p.flush()
+
+	if pub := c.Publish; pub.Target != "" {
+		b.WriteString("\n[publish]\n")
+		p.field("target", strconv.Quote(pub.Target), "")
+		if pub.Target == "dir" {
+			p.field("dir", strconv.Quote(pub.Dir), "")
+		} else {
+			p.field("repo", strconv.Quote(pub.Repo), "")
+			p.field("branch", strconv.Quote(pub.Branch), "")
+			if pub.PagesDir != "" {
+				p.field("pages_dir", strconv.Quote(pub.PagesDir), "")
+			} else {
+				p.field("pages_branch", strconv.Quote(pub.PagesBranch), "")
+			}
+			p.field("issues", strconv.FormatBool(pub.Issues), "")
+		}
+		p.field("publish_every", quoteDuration(pub.Every), "")
+		p.flush()
+	}
 
 	b.WriteString("\n# environment\n")
 	p.field("DEBUG", strconv.FormatBool(c.Debug), "")
