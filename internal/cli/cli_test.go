@@ -6,13 +6,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/Sefaria/statusgen/internal/runner"
 )
@@ -312,4 +315,85 @@ func readJSONL(t *testing.T, dir string) []map[string]any {
 		f.Close()
 	}
 	return out
+}
+
+// cancelOn is a log writer that cancels a context once a line containing
+// marker has been written, standing in for SIGTERM at a known moment.
+type cancelOn struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if strings.Contains(string(p), c.marker) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+func TestRunStopsCleanlyOnCancel(t *testing.T) {
+	f := newFakeSefaria(t)
+	w := newWorkspace(t, f.config())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &cancelOn{marker: `"msg":"cycle done"`, cancel: cancel}
+	env := map[string]string{"DEBUG": "true", "LOG_FORMAT": "json"}
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"run", "--config", w.config, "--data", w.data, "--site", w.site},
+			func(k string) string { return env[k] }, io.Discard, logs)
+	}()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Fatalf("run exited %d, want 0; logs:\n%s", code, logs.buf.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not stop within 20 s of its cancellation")
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(logs.buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Errorf("LOG_FORMAT=json wrote a non-JSON line %q", line)
+		}
+	}
+	if !strings.Contains(logs.buf.String(), `"msg":"statusgen stopped"`) {
+		t.Errorf("no clean stop logged:\n%s", logs.buf.String())
+	}
+	if lines := readJSONL(t, filepath.Join(w.data, "checks")); len(lines) != 2 {
+		t.Errorf("history holds %d lines after one cycle, want 2", len(lines))
+	}
+	if _, err := os.Stat(filepath.Join(w.data, "state.json")); err != nil {
+		t.Errorf("state not saved: %v", err)
+	}
+	// The lock is released: another runner can start at once.
+	if code, _, errOut := w.run(t, nil, "once"); code != ExitOK {
+		t.Errorf("once after run stopped: exit %d, %s", code, errOut)
+	}
+}
+
+func TestCorruptStateExits1AndIsKept(t *testing.T) {
+	f := newFakeSefaria(t)
+	w := newWorkspace(t, f.config())
+	if err := os.MkdirAll(w.data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(w.data, "state.json")
+	const corrupt = `{"version": 1, "services": {"web": `
+	os.WriteFile(state, []byte(corrupt), 0o644)
+	code, _, errOut := w.run(t, nil, "once")
+	if code != ExitFailed || !strings.Contains(errOut, state) {
+		t.Errorf("once with a corrupt state: exit %d, stderr %q; want 1 naming %s", code, errOut, state)
+	}
+	if b, _ := os.ReadFile(state); string(b) != corrupt {
+		t.Errorf("corrupt state rewritten to %q, want it kept for repair", b)
+	}
+	if _, err := os.Stat(filepath.Join(w.data, "checks")); !os.IsNotExist(err) {
+		t.Errorf("checks were recorded despite the unusable state (stat: %v)", err)
+	}
 }
