@@ -39,6 +39,8 @@ func commands() []command {
 	return []command{
 		{"once", "run one cycle: check, record, track, alert", runOnce},
 		{"run", "run a cycle every interval until SIGINT/SIGTERM", runLoop},
+		{"prune", "drop history older than the retention windows (--dry-run to preview)", runPrune},
+		{"publish", "publish the site (and data) to the [publish] target now", runPublish},
 		{"check", "validate the configuration and print it resolved (secrets redacted)", runCheck},
 		{"version", "print the version, commit and Go version", runVersion},
 	}

@@ -1,0 +1,50 @@
+// Package publish puts a rendered site where people can read it: a folder
+// any static web server serves (Dir), or commits to a GitHub repository
+// through the Git Data API (GitHub), optionally with an issue per outage.
+package publish
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+)
+
+// Due reports whether to publish at now when the last publish was at last:
+// at once after a transition, else once every has passed. A zero last (never
+// published, or the last attempt failed) is always due, so a failed
+// publish is retried on the next cycle.
+func Due(now, last time.Time, every time.Duration, transitioned bool) bool {
+	return transitioned || last.IsZero() || !now.Before(last.Add(every))
+}
+
+// NewClient returns a GitHub API client that sends token on every request.
+// The token lives only in the transport: it is never part of a URL, an
+// error or a log line.
+func NewClient(token string) *github.Client {
+	return github.NewClient(&http.Client{
+		Transport: &TokenTransport{Token: token},
+		Timeout:   60 * time.Second,
+	})
+}
+
+// TokenTransport adds "Authorization: Bearer <Token>" to each request it
+// carries (to a copy: the caller's request is not modified).
+type TokenTransport struct {
+	Token string
+	Base  http.RoundTripper // nil: http.DefaultTransport
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *TokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if t.Token == "" {
+		return base.RoundTrip(req)
+	}
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+t.Token)
+	return base.RoundTrip(r)
+}
