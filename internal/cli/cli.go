@@ -42,6 +42,8 @@ func commands() []command {
 		{"prune", "drop history older than the retention windows (--dry-run to preview)", runPrune},
 		{"publish", "publish the site (and data) to the [publish] target now", runPublish},
 		{"check", "validate the configuration and print it resolved (secrets redacted)", runCheck},
+		{"render", "render the site from the history, without checking", runRender},
+		{"serve", "serve the generated site locally for a preview", runServe},
 		{"version", "print the version, commit and Go version", runVersion},
 	}
 }

@@ -1,111 +1,63 @@
-// Package site renders the static status site from the tracker's state, so
-// any static host can serve it. The same input gives byte-identical files:
-// the time comes from the input and lists keep the configuration's order.
+// Package site renders the static status site (index, one page per service,
+// notices, status.json, an Atom feed, badges) from history rollups, the
+// tracker's state and notices. The same Input gives byte-identical files:
+// every time comes from the Input and every list is sorted.
 package site
 
 import (
-	"bytes"
-	"fmt"
-	"html/template"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/Sefaria/statusgen/internal/atomicfile"
+	"github.com/Sefaria/statusgen/internal/history"
+	"github.com/Sefaria/statusgen/internal/notice"
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
-// Input is everything a render reads.
+// Input is everything a render reads. Load assembles it from a data folder;
+// tests build it by hand.
 type Input struct {
 	Title     string
-	Refresh   int       // seconds between automatic reloads
-	Generated time.Time // the time the page says it was made
-	Services  []Service // in configuration order
+	URL       string        // the public address (status_page_url), for the feed and status.json; "" when unknown
+	SourceURL string        // the footer's link to the source; "" for statusgen's repository
+	Refresh   int           // seconds between automatic reloads; 0 for 60
+	Interval  time.Duration // the check interval: the page calls itself stale after three; 0 for 60 s
+	Generated time.Time     // now, as far as the page is concerned
+	Services  []Service     // in configuration order
+	// Days are the daily rollups, ascending (history.Store.Rollups); the
+	// index reads the last 90, a service page all of them.
+	Days []history.Day
+	// Incidents are the ended outages (incidents.jsonl) and the open ones
+	// (Until zero), in any order.
+	Incidents []uptime.Incident
+	Notices   []notice.Notice
 }
 
-// Service is one row of the page.
+// Service is one monitored service as the state file last saw it.
 type Service struct {
 	Name      string
-	Status    uptime.Status // "" when never checked
-	Since     time.Time     // when the current status began, if known
+	Status    uptime.Status // the last conclusive status; "" when never checked
+	Confirmed bool          // for Down: the outage reached its threshold and was announced
+	Since     time.Time     // when the current status began, when known
 	LastCheck time.Time
+	LastCode  int
+	LastMS    int64
+	LastError uptime.ErrorKind
+	Recent    Recent // the last 24 hours, from raw history
 }
 
-// Render writes index.html and style.css into dir from the templates in tmpl.
-func Render(tmpl fs.FS, dir string, in Input) error {
-	t, err := template.New("index.html").Funcs(template.FuncMap{
-		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"human":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	}).ParseFS(tmpl, "index.html")
-	if err != nil {
-		return fmt.Errorf("site: parse templates: %w", err)
-	}
-	var page bytes.Buffer
-	if err := t.Execute(&page, newPage(in)); err != nil {
-		return fmt.Errorf("site: render index.html: %w", err)
-	}
-	css, err := fs.ReadFile(tmpl, "style.css")
-	if err != nil {
-		return fmt.Errorf("site: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("site: %w", err)
-	}
-	for name, data := range map[string][]byte{"index.html": page.Bytes(), "style.css": css} {
-		if err := atomicfile.Write(filepath.Join(dir, name), data, 0o644); err != nil {
-			return fmt.Errorf("site: %w", err)
-		}
-	}
-	return nil
+// Recent summarises one service's raw checks of the last 24 hours.
+type Recent struct {
+	Checks, Up, Inconclusive int // Up counts degraded checks too
+	P50MS, P95MS             int64
+	// Buckets are the median latency of up checks in each of the 48
+	// half-hours ending at Generated, oldest first; -1 where there is none.
+	Buckets []int64
 }
 
-type page struct {
-	Title     string
-	Refresh   int
-	Generated time.Time
-	Overall   banner
-	Services  []row
-}
-
-type banner struct{ Class, Icon, Text string }
-
-type row struct {
-	Service
-	Icon, Word string
-}
-
-func newPage(in Input) page {
-	p := page{Title: in.Title, Refresh: in.Refresh, Generated: in.Generated}
-	if p.Refresh <= 0 {
-		p.Refresh = 60
+// Uptime is Up / (Checks − Inconclusive); ok is false without a conclusive check.
+func (r Recent) Uptime() (ratio float64, ok bool) {
+	n := r.Checks - r.Inconclusive
+	if n <= 0 {
+		return 0, false
 	}
-	down, degraded := 0, 0
-	for _, s := range in.Services {
-		r := row{Service: s}
-		switch s.Status {
-		case uptime.Up:
-			r.Icon, r.Word = "✔", "Operational"
-		case uptime.Degraded:
-			r.Icon, r.Word = "▲", "Degraded performance"
-			degraded++
-		case uptime.Down:
-			r.Icon, r.Word = "✖", "Down"
-			down++
-		default:
-			r.Status, r.Icon, r.Word = "unknown", "?", "No data yet"
-		}
-		p.Services = append(p.Services, r)
-	}
-	switch {
-	case down > 0 && down == len(in.Services):
-		p.Overall = banner{"down", "✖", "Major outage"}
-	case down > 0:
-		p.Overall = banner{"down", "✖", "Partial outage"}
-	case degraded > 0:
-		p.Overall = banner{"degraded", "▲", "Degraded performance"}
-	default:
-		p.Overall = banner{"up", "✔", "All systems operational"}
-	}
-	return p
+	return float64(r.Up) / float64(n), true
 }

@@ -1,8 +1,11 @@
 package site
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,55 +14,317 @@ import (
 	"github.com/Sefaria/statusgen/templates"
 )
 
-func TestRenderBannerAndRows(t *testing.T) {
-	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+func TestOverallBannerRule(t *testing.T) {
 	tests := []struct {
-		name     string
-		statuses []uptime.Status
-		banner   string
+		name  string
+		conds []condition
+		want  string
 	}{
-		{"all up", []uptime.Status{uptime.Up, uptime.Up}, "All systems operational"},
-		{"one slow", []uptime.Status{uptime.Up, uptime.Degraded}, "Degraded performance"},
-		{"one down", []uptime.Status{uptime.Down, uptime.Up}, "Partial outage"},
-		{"all down", []uptime.Status{uptime.Down, uptime.Down}, "Major outage"},
+		{"all up", []condition{condUp, condUp, condUp, condUp}, "All systems operational"},
+		{"one degraded", []condition{condUp, condDegraded, condUp, condUp}, "Degraded performance"},
+		{"one failing below threshold", []condition{condUp, condPossible, condUp, condUp}, "Degraded performance"},
+		{"one down", []condition{condDown, condUp, condUp, condUp}, "Partial outage"},
+		{"half down", []condition{condDown, condDown, condUp, condUp}, "Partial outage"},
+		{"most down", []condition{condDown, condDown, condDown, condUp}, "Major outage"},
+		{"down and the rest in maintenance", []condition{condDown, condMaint, condMaint}, "Major outage"},
+		{"down service in maintenance", []condition{condMaint, condUp}, "All systems operational"},
+		{"all in maintenance", []condition{condMaint, condMaint}, "Under maintenance"},
+		{"never checked", []condition{condUnknown, condUnknown}, "Waiting for the first checks"},
+		{"one new service", []condition{condUnknown, condUp}, "All systems operational"},
+		{"no services", nil, "All systems operational"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := Input{Title: "Status", Generated: now}
-			for i, s := range tt.statuses {
-				in.Services = append(in.Services, Service{Name: string(rune('a' + i)), Status: s, LastCheck: now})
-			}
-			dir := t.TempDir()
-			if err := Render(templates.FS, dir, in); err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			html, _ := os.ReadFile(filepath.Join(dir, "index.html"))
-			if !strings.Contains(string(html), tt.banner) {
-				t.Errorf("index.html lacks banner %q", tt.banner)
+			if got := overall(tt.conds).Text; got != tt.want {
+				t.Errorf("overall(%v) = %q, want %q", tt.conds, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestRenderEscapesNamesAndIsDeterministic(t *testing.T) {
-	in := Input{Title: "<b>Status</b>", Generated: time.Unix(0, 0),
-		Services: []Service{{Name: `<script>alert(1)</script>`, Status: uptime.Down}}}
-	a, b := t.TempDir(), t.TempDir()
-	if err := Render(templates.FS, a, in); err != nil {
+func TestConditionOf(t *testing.T) {
+	tests := []struct {
+		s     Service
+		under bool
+		want  condition
+	}{
+		{Service{Status: uptime.Up}, false, condUp},
+		{Service{Status: uptime.Degraded}, false, condDegraded},
+		{Service{Status: uptime.Down, Confirmed: true}, false, condDown},
+		{Service{Status: uptime.Down}, false, condPossible},
+		{Service{Status: uptime.Down, Confirmed: true}, true, condMaint},
+		{Service{}, false, condUnknown},
+	}
+	for _, tt := range tests {
+		if got := conditionOf(tt.s, tt.under); got != tt.want {
+			t.Errorf("conditionOf(%+v, %v) = %v, want %v", tt.s, tt.under, got, tt.want)
+		}
+	}
+}
+
+func TestPhrase(t *testing.T) {
+	tests := []struct {
+		kind uptime.ErrorKind
+		code int
+		want string
+	}{
+		{uptime.ErrTimeout, 0, "Request timed out"},
+		{uptime.ErrDNS, 0, "Service unreachable"},
+		{uptime.ErrConnect, 0, "Service unreachable"},
+		{uptime.ErrTLS, 0, "Secure connection failed"},
+		{uptime.ErrStatus, 503, "Unexpected response (HTTP 503)"},
+		{uptime.ErrStatus, 0, "Unexpected response"},
+		{uptime.ErrStatus, 99999, "Unexpected response"},
+		{uptime.ErrBody, 200, "Not responding correctly"},
+		{uptime.ErrNotJSON, 200, "Not responding correctly"},
+		{uptime.ErrBadResult, 200, "Not responding correctly"},
+		{uptime.ErrNoTaskID, 202, "Not responding correctly"},
+		{uptime.ErrTaskFailed, 500, "Task failed"},
+		{uptime.ErrTaskTimeout, 202, "Task did not finish in time"},
+		{uptime.ErrorKind("<script>alert(1)</script>"), 0, "Not responding correctly"},
+	}
+	for _, tt := range tests {
+		if got := Phrase(tt.kind, tt.code); got != tt.want {
+			t.Errorf("Phrase(%q, %d) = %q, want %q", tt.kind, tt.code, got, tt.want)
+		}
+	}
+	for _, k := range uptime.ErrorKinds {
+		if p := Phrase(k, 0); p == "" || p[0] < 'A' || p[0] > 'Z' {
+			t.Errorf("Phrase(%q) = %q, want a sentence for the public", k, p)
+		}
+	}
+}
+
+func TestDurationText(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{45 * time.Second, "45 s"}, {12 * time.Minute, "12 min"}, {2 * time.Hour, "2 h"},
+		{3*time.Hour + 5*time.Minute, "3 h 5 min"}, {50 * time.Hour, "2 d 2 h"}, {48 * time.Hour, "2 d"}, {-time.Second, "0 s"},
+	}
+	for _, tt := range tests {
+		if got := durationText(tt.d); got != tt.want {
+			t.Errorf("durationText(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestPercentNeverRoundsUpToFull(t *testing.T) {
+	if got := percent(0.99999, true); got != "99.99%" {
+		t.Errorf("percent(0.99999) = %s, want 99.99%%", got)
+	}
+	if got := percent(1, true); got != "100.00%" {
+		t.Errorf("percent(1) = %s, want 100.00%%", got)
+	}
+	if got := percent(0, false); got != "—" {
+		t.Errorf("percent(no data) = %s, want —", got)
+	}
+}
+
+// TestRemoteTextIsInert renders the hostile fixture (a service name with
+// markup and bidi overrides, error details with a script, notices with
+// raw HTML and javascript: links) and checks that none of it is live.
+func TestRemoteTextIsInert(t *testing.T) {
+	files, err := Files(templates.FS, fixtureInput(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Render(templates.FS, b, in); err != nil {
+	scriptTag := regexp.MustCompile(`(?i)<script\b[^>]*>`)
+	for name, data := range files {
+		s := string(data)
+		for _, bad := range []string{"<img", "onerror=alert", "javascript:", "alert(\"detail\")", "alert(&#34;detail", "\u202e", "\u202c"} {
+			if strings.Contains(s, bad) && !(bad == "onerror=alert" && !strings.Contains(s, "<img")) {
+				t.Errorf("%s contains %q", name, bad)
+			}
+		}
+		for _, tag := range scriptTag.FindAllString(s, -1) {
+			if !strings.Contains(tag, `src="`) || !strings.Contains(tag, `status.js"`) {
+				t.Errorf("%s has a script tag other than status.js: %s", name, tag)
+			}
+		}
+	}
+	if !strings.Contains(string(files["index.html"]), "&lt;img src=x onerror=alert(1)&gt;Chat") {
+		t.Error("index.html does not show the hostile service name as text")
+	}
+}
+
+func TestPagesFollowTheRules(t *testing.T) {
+	files, err := Files(templates.FS, fixtureInput(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	ha, _ := os.ReadFile(filepath.Join(a, "index.html"))
-	hb, _ := os.ReadFile(filepath.Join(b, "index.html"))
-	if string(ha) != string(hb) {
-		t.Error("two renders of the same input differ")
+	external := regexp.MustCompile(`(?i)\b(src|srcset|poster|data)="(https?:)?//|<link[^>]+href="(https?:)?//|url\((https?:)?//`)
+	var pages []string
+	for name := range files {
+		if strings.HasSuffix(name, ".html") {
+			pages = append(pages, name)
+		}
 	}
-	if strings.Contains(string(ha), "<script>") || strings.Contains(string(ha), "<b>Status") {
-		t.Errorf("remote text reached the page unescaped:\n%s", ha)
+	slices.Sort(pages)
+	if want := []string{"index.html", "notices.html", "services/chatbot.html", "services/img-src-x-onerror-alert-1-chat.html",
+		"services/linker.html", "services/mcp-server.html", "services/sefaria-org.html"}; !slices.Equal(pages, want) {
+		t.Errorf("pages = %v, want %v", pages, want)
 	}
-	if !strings.HasPrefix(strings.SplitN(string(ha), "<head>\n", 2)[1], `<meta http-equiv="Content-Security-Policy"`) {
-		t.Error("the Content-Security-Policy meta tag is not first in <head>")
+	for _, name := range pages {
+		s := string(files[name])
+		head := strings.SplitN(s, "<head>\n", 2)
+		if len(head) != 2 || !strings.HasPrefix(head[1], `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; base-uri 'none'; form-action 'none'">`) {
+			t.Errorf("%s: the Content-Security-Policy meta tag is not first in <head>", name)
+		}
+		if !strings.Contains(s, `<meta http-equiv="refresh" content="60">`) {
+			t.Errorf("%s lacks the meta refresh", name)
+		}
+		if m := external.FindString(s); m != "" {
+			t.Errorf("%s loads from another origin: %s", name, m)
+		}
+		if strings.Contains(s, "style=") {
+			t.Errorf("%s has an inline style, which the CSP blocks", name)
+		}
+	}
+	for _, want := range []string{"status.json", "api/v2/summary.json", "feed.atom", "style.css", "status.js", "favicon.svg",
+		"badges/linker.svg", "badges/linker-uptime.svg", "badges/img-src-x-onerror-alert-1-chat.svg"} {
+		if _, ok := files[want]; !ok {
+			t.Errorf("the site lacks %s", want)
+		}
+	}
+	if !bytes.Equal(files["status.json"], files["api/v2/summary.json"]) {
+		t.Error("status.json and api/v2/summary.json differ")
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	cfg, dir, st := fixture(t, sefaria, true)
+	render := func() string {
+		in, err := Load(cfg, dir, st, fixedNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "site")
+		if err := Render(templates.FS, out, in); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	a, b := render(), render()
+	var n int
+	filepath.WalkDir(a, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(a, path)
+		x, _ := os.ReadFile(path)
+		y, err := os.ReadFile(filepath.Join(b, rel))
+		if err != nil || !bytes.Equal(x, y) {
+			t.Errorf("%s differs between two renders of the same input", rel)
+		}
+		n++
+		return nil
+	})
+	if n < 15 {
+		t.Errorf("rendered %d files, want at least 15", n)
+	}
+}
+
+func TestRenderReplacesTheWholeFolder(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "site")
+	for path, content := range map[string]string{
+		filepath.Join(dir, "stale.html"):                    "old",
+		filepath.Join(dir, "services", "gone.html"):         "old",
+		filepath.Join(parent, "keep.txt"):                   "mine",
+		filepath.Join(parent, ".site.new-123", "half.html"): "crash leftover",
+	} {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := Input{Title: "T", Generated: fixedNow, Services: []Service{{Name: "a", Status: uptime.Up, LastCheck: fixedNow}}}
+	if err := Render(templates.FS, dir, in); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	for _, gone := range []string{filepath.Join(dir, "stale.html"), filepath.Join(dir, "services", "gone.html"), filepath.Join(parent, ".site.new-123")} {
+		if _, err := os.Stat(gone); !os.IsNotExist(err) {
+			t.Errorf("after Render, %s: err = %v, want it gone", gone, err)
+		}
+	}
+	entries, _ := os.ReadDir(parent)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"keep.txt", "site"}) {
+		t.Errorf("after Render the parent holds %v, want [keep.txt site]", names)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "services", "a.html")); err != nil {
+		t.Errorf("services/a.html: %v", err)
+	}
+	if err := Render(templates.FS, filepath.Join(parent, "keep.txt"), in); err == nil {
+		t.Error("Render over a file succeeded, want an error")
+	}
+}
+
+func TestSlugCollisionIsAnError(t *testing.T) {
+	in := Input{Generated: fixedNow, Services: []Service{{Name: "MCP Server"}, {Name: "mcp-server"}}}
+	if _, err := Files(templates.FS, in); err == nil || !strings.Contains(err.Error(), "services/mcp-server.html") {
+		t.Errorf("Files with colliding slugs: error = %v, want one naming services/mcp-server.html", err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	cfg, dir, st := fixture(t, sefaria, true)
+	in, err := Load(cfg, dir, st, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Days) != 90 {
+		t.Errorf("Load read %d days of rollups, want 90", len(in.Days))
+	}
+	var open int
+	for _, inc := range in.Incidents {
+		if inc.Until.IsZero() {
+			open++
+		}
+	}
+	if open != 1 || len(in.Incidents) != 4 {
+		t.Errorf("Load incidents = %d (%d open), want 4 (1 open: Linker)", len(in.Incidents), open)
+	}
+	linker := in.Services[3]
+	if linker.Name != "Linker" || !linker.Confirmed || linker.Recent.Checks != 48 || linker.Recent.Up != 46 {
+		t.Errorf("Linker = %+v, want confirmed down with 46 of 48 checks up in 24 h", linker)
+	}
+	if len(in.Notices) != 4 {
+		t.Errorf("Load notices = %d, want 4", len(in.Notices))
+	}
+
+	// A state that was never saved: every service without data yet.
+	in, err = Load(cfg, dir, nil, fixedNow)
+	if err != nil || in.Services[0].Status != "" {
+		t.Errorf("Load(nil state) = %+v, %v; want services with no status", in.Services[0], err)
+	}
+
+	writeNotice(t, dir, "broken.md", "+++\ntitle = \"x\"\nkind = \"outage\"\nstart = 2026-01-01T00:00:00Z\n+++\n")
+	if _, err := Load(cfg, dir, st, fixedNow); err == nil || !strings.Contains(err.Error(), "broken.md:3:") {
+		t.Errorf("Load with a broken notice: error = %v, want one naming broken.md:3", err)
+	}
+}
+
+// TestSizeBudget keeps the page light for a phone: index.html and
+// style.css for Sefaria's four services, every day with data, under 60 KB.
+func TestSizeBudget(t *testing.T) {
+	cfg, dir, st := fixture(t, sefaria, true)
+	in, err := Load(cfg, dir, st, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := len(files["index.html"]) + len(files["style.css"])
+	t.Logf("index.html %d B + style.css %d B = %d B", len(files["index.html"]), len(files["style.css"]), size)
+	if size >= 60_000 {
+		t.Errorf("index.html + style.css = %d bytes, want under 60 KB", size)
 	}
 }

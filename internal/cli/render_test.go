@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const renderConfig = `[settings]
+title = "Render Test"
+[[service]]
+name = "web"
+url = "https://www.example.org/healthz"
+`
+
+func TestRenderWritesTheSiteFromData(t *testing.T) {
+	w := newWorkspace(t, renderConfig)
+	// A sibling of --site that a render must leave alone.
+	if err := os.WriteFile(filepath.Join(w.dir, "keep.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := w.run(t, nil, "render")
+	if code != ExitOK {
+		t.Fatalf("render = %d, want 0; stderr: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "rendered") {
+		t.Errorf("render stdout = %q, want it to say what it rendered", stdout)
+	}
+	for _, name := range []string{"index.html", "services/web.html", "status.json", "api/v2/summary.json", "feed.atom", "badges/web.svg", "style.css"} {
+		if _, err := os.Stat(filepath.Join(w.site, name)); err != nil {
+			t.Errorf("after render: %v", err)
+		}
+	}
+	index, _ := os.ReadFile(filepath.Join(w.site, "index.html"))
+	if !strings.Contains(string(index), "No data yet") {
+		t.Errorf("index.html of a monitor that checked nothing lacks %q", "No data yet")
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, "keep.txt")); err != nil {
+		t.Errorf("render touched a sibling of --site: %v", err)
+	}
+
+	// A broken notice is an error naming its file and line; the old site stays.
+	if err := os.MkdirAll(filepath.Join(w.data, "notices"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bad := "+++\ntitle = \"x\"\nkind = \"soon\"\nstart = 2026-01-01T00:00:00Z\n+++\n"
+	if err := os.WriteFile(filepath.Join(w.data, "notices", "bad.md"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = w.run(t, nil, "render")
+	if code != ExitFailed || !strings.Contains(stderr, "bad.md:3:") {
+		t.Errorf("render with a bad notice = %d, stderr %q; want 1 and bad.md:3", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(w.site, "index.html")); err != nil {
+		t.Errorf("a failed render removed the old site: %v", err)
+	}
+}
+
+func TestServeServesTheSite(t *testing.T) {
+	w := newWorkspace(t, renderConfig)
+	if code, _, stderr := w.run(t, nil, "render"); code != ExitOK {
+		t.Fatalf("render: %s", stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--site", w.site, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, outW, io.Discard)
+		outW.Close()
+	}()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed nothing: %v", err)
+	}
+	go io.Copy(io.Discard, outR)
+	_, url, ok := strings.Cut(strings.TrimSpace(line), " at ")
+	url, _, _ = strings.Cut(url, " ")
+	if !ok {
+		t.Fatalf("serve said %q, want its address", line)
+	}
+	for path, wantType := range map[string]string{"": "text/html", "feed.atom": "application/atom+xml", "style.css": "text/css", "badges/web.svg": "image/svg+xml"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), wantType) {
+			t.Errorf("GET /%s = %d %s, want 200 %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), wantType)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("serve after cancel = %d, want 0", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop when its context ended")
+	}
+}

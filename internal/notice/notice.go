@@ -1,0 +1,145 @@
+// Package notice reads the operator's notices, data/notices/*.md: Markdown
+// with a `+++` TOML front matter that announces maintenance, writes up an
+// incident or tells visitors something. A maintenance notice also holds back
+// alerts for its services during its window.
+package notice
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Kind says what a notice is for.
+type Kind string
+
+const (
+	Maintenance Kind = "maintenance" // planned work: its services show "Under maintenance" and alerts are held
+	Incident    Kind = "incident"    // a write-up of an outage, linked from the incidents it overlaps
+	Info        Kind = "info"        // an announcement
+)
+
+// Notice is one file of data/notices.
+type Notice struct {
+	Slug     string // the file name without .md: stable, for anchors and feed ids
+	Title    string
+	Kind     Kind
+	Start    time.Time // UTC; when the window begins, or when the notice was published
+	End      time.Time // UTC; zero for an open-ended info or incident notice
+	Services []string  // the services concerned; empty for all of them
+	// HTML is the body rendered by goldmark: raw HTML is omitted, links with
+	// a scheme other than http, https or mailto and images from other
+	// origins are reduced to their text.
+	HTML template.HTML
+}
+
+// Active reports whether at falls in the notice's window.
+func (n Notice) Active(at time.Time) bool {
+	return !at.Before(n.Start) && (n.End.IsZero() || at.Before(n.End))
+}
+
+// Upcoming reports whether the notice's window is yet to begin at at.
+func (n Notice) Upcoming(at time.Time) bool { return at.Before(n.Start) }
+
+// Covers reports whether the notice concerns service (a notice naming no
+// service concerns every one).
+func (n Notice) Covers(service string) bool {
+	return len(n.Services) == 0 || slices.Contains(n.Services, service)
+}
+
+// Held returns the rule that holds back alerts: true when a maintenance
+// notice active at at covers service. The services are still checked and
+// recorded meanwhile.
+func Held(notices []Notice) func(service string, at time.Time) bool {
+	var windows []Notice
+	for _, n := range notices {
+		if n.Kind == Maintenance {
+			windows = append(windows, n)
+		}
+	}
+	return func(service string, at time.Time) bool {
+		for _, n := range windows {
+			if n.Active(at) && n.Covers(service) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// LoadDir reads every *.md file in dir, sorted by start then slug. A
+// missing dir has no notices. Every file that cannot be used is reported,
+// each error naming its file (and line, where there is one).
+func LoadDir(dir string) ([]Notice, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notices: %w", err)
+	}
+	var (
+		out  []Notice
+		errs []error
+	)
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".md") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("notice %s: %w", path, err))
+			continue
+		}
+		n, err := Parse(path, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, n)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	Sort(out)
+	return out, nil
+}
+
+// Sort orders notices by start, then slug, so pages list them the same way every time.
+func Sort(ns []Notice) {
+	slices.SortFunc(ns, func(a, b Notice) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Slug, b.Slug)
+	})
+}
+
+// Parse reads one notice; path names it in errors and gives its slug.
+func Parse(path string, data []byte) (Notice, error) {
+	fm, body, err := parseFrontMatter(data)
+	if err != nil {
+		return Notice{}, fmt.Errorf("notice %s%s", path, err)
+	}
+	n := Notice{
+		Slug:     strings.TrimSuffix(filepath.Base(path), ".md"),
+		Title:    fm.Title,
+		Kind:     fm.Kind,
+		Start:    fm.Start.UTC(),
+		End:      fm.End.UTC(),
+		Services: fm.Services,
+	}
+	html, err := render(body)
+	if err != nil {
+		return Notice{}, fmt.Errorf("notice %s: render markdown: %w", path, err)
+	}
+	n.HTML = html
+	return n, nil
+}

@@ -1,0 +1,431 @@
+package site
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/history"
+	"github.com/Sefaria/statusgen/internal/notice"
+	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// barDays is how many days the index's bar and incident list cover.
+const barDays = 90
+
+// model is what every template receives; pages use the parts they need.
+type model struct {
+	Title      string
+	Root       string // "" on the index, "../" below services/
+	Refresh    int
+	Generated  time.Time
+	StaleAfter int // seconds; the staleness script compares the visitor's clock
+	SourceURL  string
+	Banner     banner
+	Active     []noticeView // notices in force now
+	Upcoming   []noticeView
+	Rows       []row
+	Incidents  []incidentView // the last 90 days, newest first
+
+	// Service pages only.
+	Row         *row
+	History     []dayView     // every retained day, newest first
+	HistoryHTML template.HTML // History as table rows (see fast.go)
+	Notices     []noticeView
+}
+
+type row struct {
+	Key        string // the configured name, for lookups
+	Root       string // the page's way back to the site's root
+	Name, Slug string // Name cleaned for display
+	Cond       condition
+	Since      time.Time
+	LastCheck  time.Time
+	LastMS     int64
+	Cause      string // the public phrase when down or possibly down
+	Uptime     []uptimeCell
+	Bar        []barCell
+	BarHTML    template.HTML // Bar as SVG rects (see fast.go)
+	Spark      spark
+	Maint      *noticeView // the maintenance in force, if any
+	month      counts      // the last 30 days, for the uptime badge
+}
+
+type uptimeCell struct{ Label, Value string }
+
+type barCell struct {
+	X     int
+	Class string // b-none, b0 (no downtime) … b3 (two hours or more)
+	Title string
+}
+
+type dayView struct {
+	Date                         string // YYYY-MM-DD
+	Uptime, Downtime             string
+	Checks                       int
+	P50, P95, Max                string
+	HasData, HasLatency, Outages bool
+}
+
+type incidentView struct {
+	Key               string // the configured service name
+	ID, Service, Slug string
+	Start, End        time.Time // End zero: ongoing
+	Duration, Cause   string
+	WriteUp           string // the notice's slug, when one covers it
+}
+
+type noticeView struct {
+	notice.Notice
+	Services string // "All services" or the names, joined
+}
+
+// newModel computes everything the index and the service pages show.
+func newModel(in Input) (model, map[string][]incidentView) {
+	now := in.Generated.UTC()
+	m := model{
+		Title:     clean(in.Title),
+		Refresh:   in.Refresh,
+		Generated: now,
+		SourceURL: in.SourceURL,
+	}
+	if m.Title == "" {
+		m.Title = "Status"
+	}
+	if m.Refresh <= 0 {
+		m.Refresh = 60
+	}
+	interval := in.Interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	m.StaleAfter = int(3 * interval / time.Second)
+	if m.SourceURL == "" {
+		m.SourceURL = "https://github.com/Sefaria/statusgen"
+	}
+
+	for _, n := range in.Notices {
+		switch {
+		case n.Active(now):
+			m.Active = append(m.Active, newNoticeView(n))
+		case n.Upcoming(now):
+			m.Upcoming = append(m.Upcoming, newNoticeView(n))
+		}
+	}
+
+	byService := incidentsByService(in, now)
+	today := now.Truncate(24 * time.Hour)
+	w := newWindow(in.Days, today)
+	conds := make([]condition, 0, len(in.Services))
+	for _, s := range in.Services {
+		r := newRow(s, in, now, w, byService[s.Name])
+		conds = append(conds, r.Cond)
+		m.Rows = append(m.Rows, r)
+	}
+	m.Banner = overall(conds)
+
+	cutoff := today.AddDate(0, 0, -(barDays - 1))
+	for _, s := range in.Services {
+		for _, iv := range byService[s.Name] {
+			if iv.End.IsZero() || !iv.End.Before(cutoff) {
+				m.Incidents = append(m.Incidents, iv)
+			}
+		}
+	}
+	sortIncidents(m.Incidents)
+	return m, byService
+}
+
+func newRow(s Service, in Input, now time.Time, w window, incs []incidentView) row {
+	var maint *noticeView
+	for _, n := range in.Notices {
+		if n.Kind == notice.Maintenance && n.Active(now) && n.Covers(s.Name) {
+			v := newNoticeView(n)
+			maint = &v
+			break
+		}
+	}
+	r := row{
+		Key:       s.Name,
+		Name:      clean(s.Name),
+		Slug:      tracker.Slug(s.Name),
+		Cond:      conditionOf(s, maint != nil),
+		Since:     s.Since,
+		LastCheck: s.LastCheck,
+		LastMS:    s.LastMS,
+		Maint:     maint,
+	}
+	if s.Status == uptime.Down {
+		r.Cause = Phrase(s.LastError, s.LastCode)
+	}
+	ratio, ok := s.Recent.Uptime()
+	r.Uptime = append(r.Uptime, uptimeCell{"24 h", percent(ratio, ok)})
+	var sums [3]counts
+	r.Bar, sums = w.bar(s.Name, incs)
+	r.BarHTML = barHTML(r.Bar)
+	for k, label := range []string{"7 d", "30 d", "90 d"} {
+		ratio, ok := sums[k].uptime()
+		r.Uptime = append(r.Uptime, uptimeCell{label, percent(ratio, ok)})
+	}
+	r.month = sums[1]
+	r.Spark = newSpark(s.Recent)
+	return r
+}
+
+// window is the last 90 UTC days, today last, looked up once per render.
+type window struct {
+	dates  []string       // YYYY-MM-DD
+	starts []time.Time    // UTC midnights
+	days   []*history.Day // nil where there is no rollup
+}
+
+func newWindow(days []history.Day, today time.Time) window {
+	index := make(map[string]*history.Day, len(days))
+	for i := range days {
+		index[days[i].Date] = &days[i]
+	}
+	w := window{dates: make([]string, barDays), starts: make([]time.Time, barDays), days: make([]*history.Day, barDays)}
+	for i := range barDays {
+		day := today.AddDate(0, 0, i-(barDays-1))
+		w.starts[i], w.dates[i] = day, day.Format(time.DateOnly)
+		w.days[i] = index[w.dates[i]]
+	}
+	return w
+}
+
+// counts are a service's checks over several days. Only the counts: a
+// window's latency percentiles are not shown, so histograms are not merged.
+type counts struct{ checks, up, inconclusive int }
+
+func (c *counts) add(sd *history.ServiceDay) {
+	c.checks += sd.Checks
+	c.up += sd.Up + sd.Degraded
+	c.inconclusive += sd.Inconclusive
+}
+
+func (c counts) uptime() (float64, bool) {
+	n := c.checks - c.inconclusive
+	if n <= 0 {
+		return 0, false
+	}
+	return float64(c.up) / float64(n), true
+}
+
+// totalOf sums a service over every day given.
+func totalOf(days []history.Day, name string) counts {
+	var c counts
+	for i := range days {
+		if sd := days[i].Services[name]; sd != nil {
+			c.add(sd)
+		}
+	}
+	return c
+}
+
+// bar is the 90 cells of a service's bar, oldest first, and its sums over
+// the last 7, 30 and 90 days.
+func (w window) bar(name string, incs []incidentView) (cells []barCell, sums [3]counts) {
+	cells = make([]barCell, barDays)
+	for i := range cells {
+		var sd *history.ServiceDay
+		if w.days[i] != nil {
+			sd = w.days[i].Services[name]
+		}
+		c := barCell{X: i * 3, Class: "b-none"}
+		ratio, ok := 0.0, false
+		if sd != nil {
+			ratio, ok = sd.Uptime()
+			for k, n := range []int{7, 30, 90} {
+				if i >= barDays-n {
+					sums[k].add(sd)
+				}
+			}
+		}
+		if !ok {
+			c.Title = w.dates[i] + ": no data"
+			cells[i] = c
+			continue
+		}
+		minutes := sd.DowntimeSec / 60
+		switch {
+		case sd.DowntimeSec == 0:
+			c.Class = "b0"
+		case minutes < 30:
+			c.Class = "b1"
+		case minutes < 120:
+			c.Class = "b2"
+		default:
+			c.Class = "b3"
+		}
+		c.Title = w.dates[i] + ": " + percent(ratio, true) + " up"
+		if sd.DowntimeSec > 0 {
+			c.Title += ", " + minutesText(sd.DowntimeSec) + " down"
+		}
+		c.Title += incidentCount(incs, w.starts[i])
+		cells[i] = c
+	}
+	return cells, sums
+}
+
+func incidentCount(incs []incidentView, day time.Time) string {
+	end := day.Add(24 * time.Hour)
+	n := 0
+	for _, iv := range incs {
+		if iv.Start.Before(end) && (iv.End.IsZero() || iv.End.After(day)) {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return ", 1 incident"
+	}
+	return fmt.Sprintf(", %d incidents", n)
+}
+
+// incidentsByService gives each service its incidents, newest first, with
+// the write-up notice that covers each, if any.
+func incidentsByService(in Input, now time.Time) map[string][]incidentView {
+	out := map[string][]incidentView{}
+	for _, inc := range in.Incidents {
+		iv := incidentView{
+			Key:     inc.Service,
+			ID:      inc.ID,
+			Service: clean(inc.Service),
+			Slug:    tracker.Slug(inc.Service),
+			Start:   inc.Since.UTC(),
+			End:     inc.Until.UTC(),
+			Cause:   Phrase(inc.Error, 0),
+		}
+		end := iv.End
+		if end.IsZero() {
+			end = now
+		}
+		iv.Duration = durationText(end.Sub(iv.Start))
+		for _, n := range in.Notices {
+			if n.Kind == notice.Incident && n.Covers(inc.Service) &&
+				n.Start.Before(end.Add(time.Second)) && (n.End.IsZero() || !n.End.Before(iv.Start)) {
+				iv.WriteUp = n.Slug
+				break
+			}
+		}
+		out[inc.Service] = append(out[inc.Service], iv)
+	}
+	for _, list := range out {
+		sortIncidents(list)
+	}
+	return out
+}
+
+// sortIncidents puts ongoing ones first, then the newest.
+func sortIncidents(list []incidentView) {
+	slices.SortStableFunc(list, func(a, b incidentView) int {
+		if a.End.IsZero() != b.End.IsZero() {
+			if a.End.IsZero() {
+				return -1
+			}
+			return 1
+		}
+		if c := b.Start.Compare(a.Start); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Service, b.Service); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+// history is a service page's table: every retained day, newest first.
+func historyOf(days []history.Day, name string) []dayView {
+	out := make([]dayView, 0, len(days))
+	for i := len(days) - 1; i >= 0; i-- {
+		sd := days[i].Services[name]
+		if sd == nil {
+			continue
+		}
+		ratio, ok := sd.Uptime()
+		out = append(out, dayView{
+			Date:       days[i].Date,
+			HasData:    ok,
+			Uptime:     percent(ratio, ok),
+			Downtime:   minutesText(sd.DowntimeSec),
+			Outages:    sd.DowntimeSec > 0,
+			Checks:     sd.Checks,
+			HasLatency: sd.Up+sd.Degraded > 0,
+			P50:        ms(sd.P50MS),
+			P95:        ms(sd.P95MS),
+			Max:        ms(sd.MaxMS),
+		})
+	}
+	return out
+}
+
+func newNoticeView(n notice.Notice) noticeView {
+	v := noticeView{Notice: n, Services: "All services"}
+	v.Title = clean(n.Title)
+	if len(n.Services) > 0 {
+		names := make([]string, len(n.Services))
+		for i, s := range n.Services {
+			names[i] = clean(s)
+		}
+		v.Services = strings.Join(names, ", ")
+	}
+	return v
+}
+
+// percent floors to two decimals, so a day with any downtime never reads 100%.
+func percent(ratio float64, ok bool) string {
+	if !ok {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f%%", math.Floor(ratio*10000+1e-9)/100)
+}
+
+func minutesText(sec int64) string {
+	m := (sec + 59) / 60
+	if m == 1 {
+		return "1 min"
+	}
+	return fmt.Sprintf("%d min", m)
+}
+
+func ms(v int64) string { return fmt.Sprintf("%d ms", v) }
+
+// durationText is "45 s", "12 min", "3 h 5 min" or "2 d 4 h".
+func durationText(d time.Duration) string {
+	s := int64(max(d, 0) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%d s", s)
+	case s < 3600:
+		return fmt.Sprintf("%d min", s/60)
+	case s < 86400 && s%3600 < 60:
+		return fmt.Sprintf("%d h", s/3600)
+	case s < 86400:
+		return fmt.Sprintf("%d h %d min", s/3600, s%3600/60)
+	case s%86400 < 3600:
+		return fmt.Sprintf("%d d", s/86400)
+	}
+	return fmt.Sprintf("%d d %d h", s/86400, s%86400/3600)
+}
+
+// clean drops control and bidi-override characters from a name or title
+// before it is escaped onto the page; the templates also isolate names in
+// <bdi>, so a right-to-left name cannot reorder what follows it.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return -1
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+			return -1
+		}
+		return r
+	}, s)
+}
