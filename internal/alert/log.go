@@ -1,9 +1,11 @@
 // Package alert turns the tracker's transitions into messages and delivers
-// them. Until a Slack webhook is configured, alerts go to a structured log.
+// them: to Slack through an incoming webhook (Slack), or, when no webhook is
+// configured, to a structured log (Log).
 package alert
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,7 +13,7 @@ import (
 )
 
 // Log delivers alerts as structured log lines ("DOWN sefaria.org since …",
-// "RECOVERED sefaria.org after 3m0s"). It is the documented behaviour when
+// "STILL DOWN sefaria.org for 1h0m0s", "RECOVERED sefaria.org after 3m0s"). It is the documented behaviour when
 // no Slack webhook is configured, and every line counts as delivered.
 type Log struct {
 	Logger *slog.Logger
@@ -28,12 +30,17 @@ func (l Log) Deliver(ctx context.Context, alerts []uptime.Transition) ([]bool, e
 			"since", t.Since.UTC().Format(time.RFC3339),
 			"failures", t.Failures,
 		}
-		if t.Kind == uptime.WentDown {
+		msg := t.String()
+		switch t.Kind {
+		case uptime.WentDown:
 			attrs = append(attrs, "error", string(t.Error), "code", t.Code)
-		} else {
+		case uptime.Reminder:
+			msg = fmt.Sprintf("STILL DOWN %s for %s", t.Service, t.Downtime().Round(time.Second))
+			attrs = append(attrs, "error", string(t.Error), "code", t.Code, "downtime", t.Downtime().Round(time.Second).String())
+		default:
 			attrs = append(attrs, "downtime", t.Downtime().Round(time.Second).String())
 		}
-		l.Logger.WarnContext(ctx, t.String(), attrs...)
+		l.Logger.WarnContext(ctx, msg, attrs...)
 		accepted[i] = true
 	}
 	return accepted, nil

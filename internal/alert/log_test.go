@@ -37,3 +37,19 @@ func TestLogDeliversEveryAlertAsOneLine(t *testing.T) {
 		}
 	}
 }
+
+func TestLogReminder(t *testing.T) {
+	since := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	r := uptime.Transition{Kind: uptime.Reminder, Service: "Linker", IncidentID: "linker-20261124T100000Z",
+		Since: since, At: since.Add(time.Hour), Failures: 61, Code: 0, Error: uptime.ErrTimeout}
+	var buf bytes.Buffer
+	accepted, err := Log{Logger: slog.New(slog.NewTextHandler(&buf, nil))}.Deliver(context.Background(), []uptime.Transition{r})
+	if len(accepted) != 1 || !accepted[0] || err != nil {
+		t.Fatalf("Deliver = %v, %v; want accepted, nil", accepted, err)
+	}
+	for _, want := range []string{`msg="STILL DOWN Linker for 1h0m0s"`, "error=timeout", "downtime=1h0m0s"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log line = %s, want it to contain %s", buf.String(), want)
+		}
+	}
+}

@@ -397,3 +397,30 @@ func TestCorruptStateExits1AndIsKept(t *testing.T) {
 		t.Errorf("checks were recorded despite the unusable state (stat: %v)", err)
 	}
 }
+
+func TestOncePublishesToADirectory(t *testing.T) {
+	f := newFakeSefaria(t)
+	out := filepath.Join(t.TempDir(), "public")
+	w := newWorkspace(t, strings.Replace(f.config(), "[[service]]",
+		fmt.Sprintf("[publish]\ntarget = \"dir\"\ndir = %q\n\n[[service]]", out), 1))
+	if code, _, errOut := w.run(t, nil, "once"); code != ExitOK {
+		t.Fatalf("once: exit %d: %s", code, errOut)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil || !strings.Contains(string(page), "Test Status") {
+		t.Errorf("published index.html = %.80q, %v; want the rendered page", page, err)
+	}
+}
+
+func TestGitHubPublishWithoutTokenExits2(t *testing.T) {
+	f := newFakeSefaria(t)
+	w := newWorkspace(t, strings.Replace(f.config(), "[[service]]",
+		"[publish]\ntarget = \"github\"\nrepo = \"Sefaria/status\"\n\n[[service]]", 1))
+	code, _, errOut := w.run(t, nil, "once")
+	if code != ExitUsage || !strings.Contains(errOut, "GITHUB_TOKEN") {
+		t.Errorf("once: exit %d, stderr %q; want 2 naming GITHUB_TOKEN", code, errOut)
+	}
+	if _, err := os.Stat(w.data); !os.IsNotExist(err) {
+		t.Errorf("data folder created despite the configuration error (stat: %v)", err)
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,12 +16,12 @@ import (
 
 	"github.com/Sefaria/statusgen/internal/alert"
 	"github.com/Sefaria/statusgen/internal/config"
+	"github.com/Sefaria/statusgen/internal/notice"
 	"github.com/Sefaria/statusgen/internal/probe"
 	"github.com/Sefaria/statusgen/internal/runner"
 	"github.com/Sefaria/statusgen/internal/site"
 	"github.com/Sefaria/statusgen/internal/tracker"
 	"github.com/Sefaria/statusgen/internal/uptime"
-	"github.com/Sefaria/statusgen/templates"
 )
 
 func runOnce(ctx context.Context, e env, args []string) int {
@@ -83,9 +85,50 @@ func runLoop(ctx context.Context, e env, args []string) int {
 	return ExitOK
 }
 
-// startRunner takes the data folder's lock and wires a runner. On failure
-// it prints why and returns a nil runner and the exit code.
+// startRunner wires a runner, then takes the data folder's lock and loads
+// the state. Wiring comes first, so a configuration problem (exit 2) writes
+// nothing, not even the lock file. On failure it prints why and returns a
+// nil runner and the exit code.
 func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, func(), int) {
+	logger := newLogger(e)
+	r := &runner.Runner{
+		Config:  cfg,
+		DataDir: g.data,
+		Checker: &probe.Prober{
+			UserAgent: userAgent(cfg),
+		},
+		Deliverer:     deliverer(cfg, logger),
+		Logger:        logger,
+		ShutdownGrace: 3 * time.Second,
+	}
+	render := newSiteRenderer(cfg, g.data, g.site) // keeps past days' rollups between cycles
+	r.Render = func(ctx context.Context, st *tracker.State) error { return render(st, time.Now()) }
+	r.Maintenance = func() (func(string, time.Time) bool, error) {
+		notices, err := notice.LoadDir(filepath.Join(g.data, site.NoticesDir))
+		if err != nil {
+			return nil, err
+		}
+		return notice.Held(notices), nil
+	}
+	if cfg.Publish.Target != "" {
+		p, err := newPublisher(cfg, logger)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+			return nil, nil, ExitUsage
+		}
+		r.Publish = func(ctx context.Context, rep runner.Report) error {
+			return p.Publish(ctx, g.data, g.site, Summary(rep))
+		}
+	}
+	issues, err := newIssues(cfg, logger)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		return nil, nil, ExitUsage
+	}
+	if issues != nil {
+		r.Issues = issues.Sync
+	}
+
 	lock, err := runner.AcquireLock(g.data)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
@@ -94,26 +137,29 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 		}
 		return nil, nil, ExitFailed
 	}
-	logger := newLogger(e)
-	r := &runner.Runner{
-		Config:  cfg,
-		DataDir: g.data,
-		Checker: &probe.Prober{
-			UserAgent: userAgent(cfg),
-		},
-		Deliverer:     alert.Log{Logger: logger},
-		Logger:        logger,
-		ShutdownGrace: 3 * time.Second,
-	}
-	r.Render = func(ctx context.Context, st *tracker.State) error {
-		return site.Render(templates.FS, g.site, siteInput(cfg, st, time.Now()))
-	}
 	if err := r.Open(); err != nil {
 		lock.Release()
 		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
 		return nil, nil, ExitFailed
 	}
 	return r, func() { lock.Release() }, ExitOK
+}
+
+// deliverer sends alerts to Slack when a webhook is configured; without
+// one, transitions are structured stderr lines and count as delivered.
+func deliverer(cfg *config.Config, logger *slog.Logger) runner.Deliverer {
+	if cfg.Slack.WebhookURL == "" {
+		return alert.Log{Logger: logger}
+	}
+	return &alert.Slack{
+		WebhookURL:    cfg.Slack.WebhookURL,
+		Channel:       cfg.Slack.Channel,
+		StatusPageURL: cfg.Settings.StatusPageURL,
+		ServiceURLs:   alert.ServiceURLs(cfg.Services),
+		Logger:        logger,
+		// Checks take 4/5 of the interval; delivery gets a slice of the rest.
+		Budget: cfg.Settings.Interval / 6,
+	}
 }
 
 func userAgent(cfg *config.Config) string {
@@ -157,6 +203,8 @@ func transitionCell(ts map[string]uptime.Transition, service string) string {
 		return "-"
 	case t.Kind == uptime.WentDown:
 		return "DOWN since " + t.Since.UTC().Format(time.RFC3339)
+	case t.Kind == uptime.Reminder:
+		return "still DOWN after " + t.Downtime().Round(time.Second).String()
 	default:
 		return "RECOVERED after " + t.Downtime().Round(time.Second).String()
 	}
@@ -168,9 +216,10 @@ func transitionCell(ts map[string]uptime.Transition, service string) string {
 func Summary(rep runner.Report) string {
 	var parts []string
 	for _, t := range rep.Transitions {
-		if t.Kind == uptime.WentDown {
+		switch t.Kind {
+		case uptime.WentDown:
 			parts = append(parts, "🔴 "+t.Service+" down")
-		} else {
+		case uptime.Recovered:
 			parts = append(parts, "🟢 "+t.Service+" up")
 		}
 	}
@@ -187,20 +236,4 @@ func Summary(rep runner.Report) string {
 		return "status: all up"
 	}
 	return fmt.Sprintf("status: %d of %d not up", down, len(rep.Results))
-}
-
-// siteInput is the page's view of the configuration and the state.
-func siteInput(cfg *config.Config, st *tracker.State, now time.Time) site.Input {
-	in := site.Input{Title: cfg.Settings.Title, Refresh: 60, Generated: now.UTC()}
-	for _, svc := range cfg.Services {
-		row := site.Service{Name: svc.Name}
-		if ss, ok := st.Services[svc.Name]; ok {
-			row.Status, row.LastCheck = ss.Status, ss.LastCheck
-			if ss.Status == uptime.Down {
-				row.Since = ss.Since
-			}
-		}
-		in.Services = append(in.Services, row)
-	}
-	return in
 }

@@ -52,12 +52,24 @@ type Runner struct {
 	// Render, when set, builds the site after each cycle; an error is logged
 	// and never stops checking or alerting.
 	Render func(ctx context.Context, st *tracker.State) error
+	// Publish, when set, puts the site (and data) where the configuration
+	// says; it is called when publish_every has passed, after a transition,
+	// and after a failed publish.
+	Publish func(ctx context.Context, rep Report) error
+	// Maintenance, when set, is asked once a cycle which services are under
+	// maintenance (their alerts are held back; checks go on). An error is
+	// logged and nothing is held: a broken notice must not silence alerts.
+	Maintenance func() (held func(service string, at time.Time) bool, err error)
+	// Issues, when set, mirrors transitions to an issue tracker.
+	Issues func(ctx context.Context, ts []uptime.Transition) error
 	// ShutdownGrace is how long checks in flight may finish after ctx is
 	// cancelled before they are cut; cut checks are recorded as inconclusive.
 	ShutdownGrace time.Duration
 
-	history *history.Store
-	state   *tracker.State
+	history      *history.Store
+	state        *tracker.State
+	lastPublish  time.Time
+	publishRetry bool
 }
 
 // Report is what one cycle did, for the `once` table and the logs.
@@ -122,7 +134,11 @@ func (r *Runner) Cycle(ctx context.Context) (Report, error) {
 	for _, s := range cfg.Services {
 		thresholds[s.Name] = s.FailureThreshold
 	}
-	rep.Transitions = r.state.Apply(rep.Results, thresholds)
+	rep.Transitions = r.state.Apply(rep.Results, tracker.Policy{
+		Thresholds:  thresholds,
+		RemindEvery: cfg.Slack.RemindEvery,
+		Held:        r.maintenance(),
+	})
 	var ended []uptime.Incident
 	for _, t := range rep.Transitions {
 		if t.Kind == uptime.Recovered {
@@ -144,19 +160,36 @@ func (r *Runner) Cycle(ctx context.Context) (Report, error) {
 
 	// 4. Deliver the outbox; an alert leaves it only once accepted.
 	deliverErr := r.deliver(ctx, &rep)
+	r.syncIssues(ctx, rep.Transitions)
 
-	// 6. Render; a broken page never stops checks or alerts.
+	// 5. Prune once a day.
+	r.pruneIfDue()
+
+	// 6. Render and publish; a broken page never stops checks or alerts.
 	if r.Render != nil {
 		if err := r.Render(ctx, r.state); err != nil {
 			r.Logger.Error("render failed", "err", err)
 		}
 	}
+	r.publishIfDue(ctx, rep)
 	rep.Duration = r.now().Sub(rep.Start)
 	if deliverErr != nil {
 		return rep, deliverErr
 	}
 	r.heartbeat(ctx)
 	return rep, nil
+}
+
+func (r *Runner) maintenance() func(string, time.Time) bool {
+	if r.Maintenance == nil {
+		return nil
+	}
+	held, err := r.Maintenance()
+	if err != nil {
+		r.Logger.Error("maintenance notices unreadable; holding no alerts back", "err", err)
+		return nil
+	}
+	return held
 }
 
 func (r *Runner) probeAll(ctx context.Context, start time.Time) []uptime.Result {

@@ -123,7 +123,7 @@ func (s *State) check() string {
 	}
 	for i, t := range s.Outbox {
 		switch {
-		case t.Kind != uptime.WentDown && t.Kind != uptime.Recovered:
+		case t.Kind != uptime.WentDown && t.Kind != uptime.Recovered && t.Kind != uptime.Reminder:
 			return fmt.Sprintf("outbox[%d]: unknown kind %q", i, t.Kind)
 		case t.Service == "":
 			return fmt.Sprintf("outbox[%d]: no service", i)
@@ -146,6 +146,10 @@ func (ss *ServiceState) check() string {
 		return "announced with no failures"
 	case ss.Announced && ss.IncidentID == "":
 		return "announced with no incident_id"
+	case ss.Held && !ss.Announced:
+		return "held with no announced outage"
+	case !ss.LastReminder.IsZero() && !ss.Announced:
+		return "last_reminder with no announced outage"
 	}
 	return ""
 }
@@ -156,6 +160,7 @@ func (s *State) toUTC() {
 		ss.Since = ss.Since.UTC()
 		ss.LastCheck = ss.LastCheck.UTC()
 		ss.LastSuccess = ss.LastSuccess.UTC()
+		ss.LastReminder = ss.LastReminder.UTC()
 	}
 	for i := range s.Outbox {
 		s.Outbox[i].Since = s.Outbox[i].Since.UTC()

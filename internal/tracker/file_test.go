@@ -22,9 +22,9 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 func sample() *State {
 	st := New()
 	th := map[string]int{"sefaria.org": 2, "Linker": 2}
-	st.Apply(results(0, "sefaria.org:U", "Linker:D"), th)
-	st.Apply(results(1, "sefaria.org:G", "Linker:D"), th)
-	st.Apply(results(2, "sefaria.org:I", "Linker:I"), th)
+	st.Apply(results(0, "sefaria.org:U", "Linker:D"), Policy{Thresholds: th})
+	st.Apply(results(1, "sefaria.org:G", "Linker:D"), Policy{Thresholds: th})
+	st.Apply(results(2, "sefaria.org:I", "Linker:I"), Policy{Thresholds: th})
 	st.Outbox[0].Detail = `<html> & "quotes"`
 	st.LastPrune = time.Date(2026, 3, 1, 3, 0, 0, 0, time.UTC)
 	return st

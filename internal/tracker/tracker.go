@@ -22,14 +22,16 @@ type State struct {
 
 // ServiceState is one service's streak and its last check. Times are UTC.
 type ServiceState struct {
-	Status      uptime.Status    `json:"status"`                // last conclusive status (up, degraded, down); "" until one
-	Failures    int              `json:"failures"`              // consecutive down cycles
-	Since       time.Time        `json:"since,omitzero"`        // first failed cycle of the current streak
-	Announced   bool             `json:"announced"`             // a DOWN fired for this streak
-	IncidentID  string           `json:"incident_id,omitempty"` // set when announced
-	DownError   uptime.ErrorKind `json:"down_error,omitempty"`  // the kind that confirmed the outage
-	LastCheck   time.Time        `json:"last_check,omitzero"`   // the last check of any status, inconclusive included
-	LastSuccess time.Time        `json:"last_success,omitzero"` // the last up or degraded check
+	Status       uptime.Status    `json:"status"`                 // last conclusive status (up, degraded, down); "" until one
+	Failures     int              `json:"failures"`               // consecutive down cycles
+	Since        time.Time        `json:"since,omitzero"`         // first failed cycle of the current streak
+	Announced    bool             `json:"announced"`              // a DOWN fired for this streak (perhaps held, see Held)
+	Held         bool             `json:"held,omitempty"`         // announced during maintenance: the DOWN is not queued yet
+	IncidentID   string           `json:"incident_id,omitempty"`  // set when announced
+	LastReminder time.Time        `json:"last_reminder,omitzero"` // when the DOWN or last reminder was queued; only while reminders are on
+	DownError    uptime.ErrorKind `json:"down_error,omitempty"`   // the kind that confirmed the outage
+	LastCheck    time.Time        `json:"last_check,omitzero"`    // the last check of any status, inconclusive included
+	LastSuccess  time.Time        `json:"last_success,omitzero"`  // the last up or degraded check
 	// LastCode, LastMS and LastError describe the check Status came from, so
 	// an inconclusive cycle never shows as "up, 10000 ms, canary".
 	LastCode  int              `json:"last_code"`
@@ -44,27 +46,28 @@ func New() *State {
 
 // Apply feeds one cycle's results to the state machine and returns the
 // transitions it fired, in the order of results, also appending them to
-// s.Outbox. thresholds gives each configured service's failure_threshold.
+// s.Outbox. p.Thresholds gives each configured service's failure_threshold;
+// p.RemindEvery and p.Held add reminders and maintenance holds (see Policy).
 //
-// Results for services not in thresholds are ignored; services in the state
-// but no longer in thresholds are dropped silently (no RECOVERED for an
+// Results for services not in p.Thresholds are ignored; services in the state
+// but no longer in p.Thresholds are dropped silently (no RECOVERED for an
 // outage of a service nobody monitors any more; alerts already in the outbox
 // are still delivered); new services start fresh. If a lowered threshold
 // leaves a streak at or above it unannounced, DOWN fires on the streak's next
 // down cycle, not on an up or inconclusive one. A threshold below 1 acts
 // as 1.
-func (s *State) Apply(results []uptime.Result, thresholds map[string]int) []uptime.Transition {
+func (s *State) Apply(results []uptime.Result, p Policy) []uptime.Transition {
 	if s.Services == nil {
 		s.Services = map[string]*ServiceState{}
 	}
 	for name := range s.Services {
-		if _, ok := thresholds[name]; !ok {
+		if _, ok := p.Thresholds[name]; !ok {
 			delete(s.Services, name)
 		}
 	}
 	fired := []uptime.Transition{}
 	for _, r := range results {
-		threshold, ok := thresholds[r.Service]
+		threshold, ok := p.Thresholds[r.Service]
 		if !ok {
 			continue
 		}
@@ -73,7 +76,7 @@ func (s *State) Apply(results []uptime.Result, thresholds map[string]int) []upti
 			ss = &ServiceState{}
 			s.Services[r.Service] = ss
 		}
-		if t, ok := ss.apply(r, threshold); ok {
+		if t, ok := ss.apply(r, threshold, p); ok {
 			fired = append(fired, t)
 		}
 	}
@@ -99,7 +102,7 @@ func (s *State) Ack(accepted []bool) {
 // apply advances one service by one result and reports the transition it
 // fired, if any. Statuses other than up, degraded and down (inconclusive, or
 // anything unknown) are neutral: they only move LastCheck.
-func (ss *ServiceState) apply(r uptime.Result, threshold int) (uptime.Transition, bool) {
+func (ss *ServiceState) apply(r uptime.Result, threshold int, p Policy) (uptime.Transition, bool) {
 	// UTC and no monotonic reading, so a state that went through the file
 	// is identical to one that stayed in memory.
 	at := r.Time.UTC()
@@ -111,23 +114,30 @@ func (ss *ServiceState) apply(r uptime.Result, threshold int) (uptime.Transition
 			ss.Since = at
 		}
 		ss.Failures++
-		if ss.Announced || ss.Failures < threshold {
+		held := p.held(r.Service, at)
+		switch {
+		case !ss.Announced && ss.Failures >= threshold:
+			ss.Announced = true
+			ss.IncidentID = incidentID(r.Service, ss.Since)
+			ss.DownError = r.Error
+			if held {
+				ss.Held = true
+				return uptime.Transition{}, false
+			}
+		case ss.Announced && ss.Held && !held:
+			// The maintenance window ended with the service still down:
+			// the DOWN that was held goes out now, since its first failure.
+			ss.Held = false
+		case ss.Announced && !ss.Held && !held && p.reminderDue(ss, at):
+			ss.LastReminder = at
+			return ss.transition(uptime.Reminder, r, at), true
+		default:
 			return uptime.Transition{}, false
 		}
-		ss.Announced = true
-		ss.IncidentID = incidentID(r.Service, ss.Since)
-		ss.DownError = r.Error
-		return uptime.Transition{
-			Kind:       uptime.WentDown,
-			Service:    r.Service,
-			IncidentID: ss.IncidentID,
-			Since:      ss.Since,
-			At:         at,
-			Failures:   ss.Failures,
-			Code:       r.Code,
-			Error:      r.Error,
-			Detail:     r.Detail,
-		}, true
+		if p.RemindEvery > 0 {
+			ss.LastReminder = at
+		}
+		return ss.transition(uptime.WentDown, r, at), true
 
 	case r.Status.IsUp():
 		ss.record(r)
@@ -143,11 +153,29 @@ func (ss *ServiceState) apply(r uptime.Result, threshold int) (uptime.Transition
 			Error:      ss.DownError,
 			MS:         r.MS,
 		}
-		announced := ss.Announced
-		ss.Failures, ss.Since, ss.Announced, ss.IncidentID, ss.DownError = 0, time.Time{}, false, "", ""
+		// A DOWN that was never queued gets no RECOVERED; one that was
+		// gets it even during maintenance, so no alert is left open.
+		announced := ss.Announced && !ss.Held
+		ss.Failures, ss.Since, ss.Announced, ss.Held, ss.IncidentID, ss.DownError = 0, time.Time{}, false, false, "", ""
+		ss.LastReminder = time.Time{}
 		return t, announced
 	}
 	return uptime.Transition{}, false
+}
+
+// transition describes the announced outage as of result r at time at.
+func (ss *ServiceState) transition(kind uptime.TransitionKind, r uptime.Result, at time.Time) uptime.Transition {
+	return uptime.Transition{
+		Kind:       kind,
+		Service:    r.Service,
+		IncidentID: ss.IncidentID,
+		Since:      ss.Since,
+		At:         at,
+		Failures:   ss.Failures,
+		Code:       r.Code,
+		Error:      r.Error,
+		Detail:     r.Detail,
+	}
 }
 
 // record keeps a conclusive result as the service's current status.

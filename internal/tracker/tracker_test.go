@@ -56,12 +56,24 @@ func sequence(service, seq string, threshold int) []cycle {
 // returns the transitions fired per cycle and the final state.
 func runBothWays(t *testing.T, cycles []cycle) ([][]uptime.Transition, *State) {
 	t.Helper()
+	return runBothWaysWith(t, cycles, Policy{})
+}
+
+// runBothWaysWith is runBothWays with reminders and holds from extra; each
+// cycle still brings its own thresholds.
+func runBothWaysWith(t *testing.T, cycles []cycle, extra Policy) ([][]uptime.Transition, *State) {
+	t.Helper()
 	dir := t.TempDir()
+	policy := func(c cycle) Policy {
+		p := extra
+		p.Thresholds = c.thresholds
+		return p
+	}
 
 	mem := New()
 	var memFired [][]uptime.Transition
 	for _, c := range cycles {
-		memFired = append(memFired, mem.Apply(c.results, c.thresholds))
+		memFired = append(memFired, mem.Apply(c.results, policy(c)))
 	}
 	memPath := filepath.Join(dir, "memory.json")
 	if err := mem.Save(memPath); err != nil {
@@ -75,7 +87,7 @@ func runBothWays(t *testing.T, cycles []cycle) ([][]uptime.Transition, *State) {
 		if err != nil {
 			t.Fatalf("cycle %d: Load: %v", i, err)
 		}
-		reloadFired = append(reloadFired, st.Apply(c.results, c.thresholds))
+		reloadFired = append(reloadFired, st.Apply(c.results, policy(c)))
 		if err := st.Save(reloadPath); err != nil {
 			t.Fatalf("cycle %d: Save: %v", i, err)
 		}
@@ -137,7 +149,7 @@ func expect(seq string, fires []fire) [][]uptime.Transition {
 			Code:       r.Code,
 			Error:      uptime.ErrStatus,
 		}
-		if f.kind == down {
+		if f.kind == down || f.kind == uptime.Reminder {
 			t.Detail = r.Detail
 		} else {
 			t.MS = r.MS
@@ -393,8 +405,8 @@ func TestOutboxAndAck(t *testing.T) {
 	th := map[string]int{"A": 1, "B": 1}
 	st := New()
 	var all []uptime.Transition
-	all = append(all, st.Apply(results(0, "A:D", "B:D"), th)...)
-	all = append(all, st.Apply(results(1, "A:U"), th)...)
+	all = append(all, st.Apply(results(0, "A:D", "B:D"), Policy{Thresholds: th})...)
+	all = append(all, st.Apply(results(1, "A:U"), Policy{Thresholds: th})...)
 	if len(all) != 3 || !reflect.DeepEqual(st.Outbox, all) {
 		t.Fatalf("Outbox = %v, want every fired transition in order %v", st.Outbox, all)
 	}
@@ -413,7 +425,7 @@ func TestOutboxAndAck(t *testing.T) {
 		t.Errorf("a batch held by the deliverer changed after Ack: %v, want %v", held, all)
 	}
 
-	more := st.Apply(results(2, "B:U"), th)
+	more := st.Apply(results(2, "B:U"), Policy{Thresholds: th})
 	if want := append(append([]uptime.Transition{}, all[1:2]...), more...); !reflect.DeepEqual(st.Outbox, want) {
 		t.Fatalf("Outbox after another cycle = %v, want %v", st.Outbox, want)
 	}
