@@ -78,6 +78,7 @@ method = "POST"
 expected_status = 202
 check_type = "async_two_phase"
 failure_threshold = 3
+timeout = "2s"
 request_body = '{"text": {"title": "", "body": "Job 1:1"}}'
 [service.async_verification]
 base_url = "%[1]s/api/async/"
@@ -422,5 +423,72 @@ func TestGitHubPublishWithoutTokenExits2(t *testing.T) {
 	}
 	if _, err := os.Stat(w.data); !os.IsNotExist(err) {
 		t.Errorf("data folder created despite the configuration error (stat: %v)", err)
+	}
+}
+
+// slackHook is a fake Slack webhook whose answer the test switches.
+type slackHook struct {
+	mu       sync.Mutex
+	status   int
+	accepted []string // payloads answered 200
+	tries    int
+}
+
+func (h *slackHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.tries++
+	if h.status == http.StatusOK {
+		h.accepted = append(h.accepted, string(body))
+		io.WriteString(w, "ok")
+		return
+	}
+	w.WriteHeader(h.status)
+	io.WriteString(w, "internal_error")
+}
+
+func TestOnceThroughAnOutageWhileSlackFailsThenHeals(t *testing.T) {
+	f := newFakeSefaria(t)
+	hook := &slackHook{status: http.StatusInternalServerError}
+	slack := httptest.NewServer(hook)
+	defer slack.Close()
+	// A short interval keeps the delivery budget (interval/6) short in real time.
+	w := newWorkspace(t, strings.Replace(f.config(), `interval = "60s"`, `interval = "3s"`, 1))
+	env := map[string]string{"SLACK_WEBHOOK_URL": slack.URL + "/services/T0/B0/hooksecret", "SLACK_CHANNEL": "sefaria-down"}
+
+	for i, healthy := range []bool{true, false, false, false, true} {
+		f.healthy.Store(healthy)
+		code, _, errOut := w.run(t, env, "once")
+		if code != ExitOK {
+			t.Fatalf("cycle %d while Slack fails: exit %d (a Slack 500 is retried next cycle, not a failure):\n%s", i, code, errOut)
+		}
+		if strings.Contains(errOut, "hooksecret") {
+			t.Fatalf("cycle %d: stderr shows the webhook URL:\n%s", i, errOut)
+		}
+	}
+	if hook.tries == 0 {
+		t.Fatal("Slack was never tried while failing")
+	}
+	hook.mu.Lock()
+	hook.status = http.StatusOK
+	hook.mu.Unlock()
+	if code, _, errOut := w.run(t, env, "once"); code != ExitOK {
+		t.Fatalf("cycle after Slack healed: exit %d:\n%s", code, errOut)
+	}
+	if len(hook.accepted) != 1 {
+		t.Fatalf("Slack accepted %d messages, want the DOWN and RECOVERED coalesced into 1:\n%q", len(hook.accepted), hook.accepted)
+	}
+	var msg struct {
+		Channel string `json:"channel"`
+		Text    string `json:"text"`
+	}
+	json.Unmarshal([]byte(hook.accepted[0]), &msg)
+	if msg.Channel != "sefaria-down" || !strings.Contains(msg.Text, "web was down from") {
+		t.Errorf("message = channel %q, text %q; want #sefaria-down and web's outage", msg.Channel, msg.Text)
+	}
+	state, _ := os.ReadFile(filepath.Join(w.data, "state.json"))
+	if !strings.Contains(string(state), `"outbox": []`) || strings.Contains(string(state), "hooksecret") {
+		t.Errorf("state.json after delivery:\n%s\nwant an empty outbox and no webhook", state)
 	}
 }

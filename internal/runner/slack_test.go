@@ -29,7 +29,10 @@ type slackStub struct {
 	status int
 	body   string
 	texts  []string // messages Slack answered 200 to
+	bodies []string // their whole JSON payloads
 	tries  int
+	// onAccept, when set, runs as Slack accepts a message, before it answers.
+	onAccept func()
 }
 
 func (s *slackStub) set(status int, body string) {
@@ -47,6 +50,10 @@ func (s *slackStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.tries++
 	if s.status == http.StatusOK {
 		s.texts = append(s.texts, msg.Text)
+		s.bodies = append(s.bodies, string(data))
+		if s.onAccept != nil {
+			s.onAccept()
+		}
 	}
 	w.WriteHeader(s.status)
 	io.WriteString(w, s.body)
@@ -161,5 +168,72 @@ func TestRemindersReachSlack(t *testing.T) {
 		if !strings.HasPrefix(sent[i], want[i]) {
 			t.Errorf("message %d = %q, want it to start %q", i, sent[i], want[i])
 		}
+	}
+}
+
+// TestCrashAfterSlackAcceptedSendsOneDuplicate simulates a crash between
+// Slack's 200 and the state save: the state on disk still holds the alert,
+// so the next start sends it again, once, under the same incident id, and
+// nothing is lost.
+func TestCrashAfterSlackAcceptedSendsOneDuplicate(t *testing.T) {
+	plan := []uptime.Status{uptime.Down, uptime.Down, uptime.Down, uptime.Up, uptime.Up}
+	r, stub, clock, _ := newSlackRunner(t, plan, 0)
+	stub.set(http.StatusOK, "ok")
+	statePath := filepath.Join(r.DataDir, StateFile)
+
+	// Cycles 0 and 1: the DOWN fires at 1 and Slack accepts it; then the
+	// process "dies" before saving, leaving the state as it was before the ack.
+	r.Cycle(context.Background())
+	clock.Advance(time.Minute)
+	var beforeAck []byte
+	stub.onAccept = func() {
+		if beforeAck == nil {
+			beforeAck, _ = os.ReadFile(statePath)
+		}
+	}
+	if _, err := r.Cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(beforeAck), `"kind": "down"`) {
+		t.Fatalf("state on disk at Slack's 200 = %s, want the DOWN still in the outbox", beforeAck)
+	}
+	if err := os.WriteFile(statePath, beforeAck, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A fresh process on the same data folder.
+	clock.Advance(time.Minute)
+	restarted := &Runner{Config: r.Config, DataDir: r.DataDir, Checker: r.Checker, Deliverer: r.Deliverer,
+		Logger: r.Logger, Now: r.Now}
+	for i := 2; i < len(plan); i++ {
+		if _, err := restarted.Cycle(context.Background()); err != nil {
+			t.Fatalf("cycle %d after the restart: %v", i, err)
+		}
+		clock.Advance(time.Minute)
+	}
+	var downs, recovered, withID int
+	for _, text := range stub.sent() {
+		switch {
+		case strings.HasPrefix(text, "🔴 web is down"):
+			downs++
+		case strings.HasPrefix(text, "🟢 web recovered"):
+			recovered++
+		}
+	}
+	for _, body := range stub.bodies {
+		if strings.Contains(body, "web-20261124T100000Z") {
+			withID++
+		}
+	}
+	if downs != 2 || recovered != 1 {
+		t.Errorf("Slack got %d DOWN and %d RECOVERED (%q); want the DOWN once more after the crash and one RECOVERED",
+			downs, recovered, stub.sent())
+	}
+	if withID != 3 {
+		t.Errorf("incident id found in %d of the messages, want all 3 (so the duplicate is recognisable)", withID)
+	}
+	st, _ := os.ReadFile(statePath)
+	if !strings.Contains(string(st), `"outbox": []`) {
+		t.Errorf("final state keeps alerts queued:\n%s", st)
 	}
 }
