@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/Sefaria/statusgen/internal/uptime"
+	"github.com/Sefaria/statusgen/internal/wait"
 )
 
 // ErrWebhookBroken marks an answer that no retry will fix: Slack says the
@@ -161,17 +162,7 @@ func (s *Slack) sleep(ctx context.Context, d time.Duration) error {
 	if s.Sleep != nil {
 		return s.Sleep(ctx, d)
 	}
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return wait.For(ctx, d)
 }
 
 func (s *Slack) budget() time.Duration {

@@ -30,18 +30,11 @@ func runOnce(ctx context.Context, e env, args []string) int {
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	cfg, code := loadConfig(e, g)
-	if cfg == nil {
-		return code
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	r, release, code := startRunner(e, g, cfg)
+	ctx, r, cleanup, code := startCycles(ctx, e, g)
 	if r == nil {
 		return code
 	}
-	defer release()
+	defer cleanup()
 	rep, err := r.Cycle(ctx)
 	if len(rep.Results) > 0 {
 		printTable(e, rep)
@@ -64,25 +57,35 @@ func runLoop(ctx context.Context, e env, args []string) int {
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	cfg, code := loadConfig(e, g)
-	if cfg == nil {
-		return code
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	r, release, code := startRunner(e, g, cfg)
+	ctx, r, cleanup, code := startCycles(ctx, e, g)
 	if r == nil {
 		return code
 	}
-	defer release()
-	r.Logger.Info("statusgen running", "services", len(cfg.Services), "interval", cfg.Settings.Interval, "data", g.data)
+	defer cleanup()
+	r.Logger.Info("statusgen running", "services", len(r.Config.Services), "interval", r.Config.Settings.Interval, "data", g.data)
 	if err := r.Run(ctx); err != nil {
 		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
 		return ExitFailed
 	}
 	r.Logger.Info("statusgen stopped")
 	return ExitOK
+}
+
+// startCycles does what once and run share after their flags: load the
+// configuration, stop on SIGINT/SIGTERM, take the lock and open the runner.
+// cleanup releases all of it; a nil runner means: return code.
+func startCycles(ctx context.Context, e env, g *globalFlags) (context.Context, *runner.Runner, func(), int) {
+	cfg, code := loadConfig(e, g)
+	if cfg == nil {
+		return ctx, nil, nil, code
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	r, release, code := startRunner(e, g, cfg)
+	if r == nil {
+		stop()
+		return ctx, nil, nil, code
+	}
+	return ctx, r, func() { release(); stop() }, ExitOK
 }
 
 // startRunner wires a runner, then takes the data folder's lock and loads

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v66/github"
+
+	"github.com/Sefaria/statusgen/internal/wait"
 )
 
 // ErrRejectedToken means GitHub answered 401 or 403 (not a rate limit):
@@ -28,7 +30,7 @@ type api struct {
 
 func newAPI(owner, repo string, sleep func(context.Context, time.Duration) error, log *slog.Logger) *api {
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = wait.For
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -135,15 +137,4 @@ func (a *api) explain(what string, resp *github.Response, err error) error {
 		e.msg = fmt.Sprintf("github %s: %s (%d)", what, msg, e.code)
 	}
 	return e
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
