@@ -45,3 +45,13 @@ func TestHistogramJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestHistogramReset(t *testing.T) {
+	var h Histogram
+	h.Add(5000)
+	h.Reset()
+	h.Add(7)
+	if n, q := h.Count(), h.Quantile(1); n != 1 || q != 7 {
+		t.Errorf("after Reset and Add(7): Count, Quantile(1) = %d, %d, want 1, 7", n, q)
+	}
+}

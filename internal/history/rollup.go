@@ -239,25 +239,16 @@ func (s *Store) Rollups(from, to time.Time) ([]Day, error) {
 // loadRollup reads a day's rollup; a missing file is an empty day.
 func (s *Store) loadRollup(date string) (*Day, error) {
 	path := s.rollupFile(date)
-	d := &Day{Date: date, Services: map[string]*ServiceDay{}}
 	data, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return d, nil
+		return &Day{Date: date, Services: map[string]*ServiceDay{}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if err := json.Unmarshal(data, d); err != nil {
+	d, err := decodeDay(data, date, true)
+	if err != nil {
 		return nil, fmt.Errorf("read %s: %w (RebuildRollups recomputes it from raw history)", path, err)
-	}
-	d.Date = date // the file name is authoritative
-	if d.Services == nil {
-		d.Services = map[string]*ServiceDay{}
-	}
-	for name, sd := range d.Services {
-		if sd == nil {
-			delete(d.Services, name)
-		}
 	}
 	return d, nil
 }

@@ -64,6 +64,44 @@ func (s *Store) Scan(from, to time.Time, fn func(uptime.Result) error) (ScanStat
 	return st, nil
 }
 
+// ScanDay calls fn for each valid result of day's check file from byte
+// offset on (0 for the whole file), in file order, whatever its time, and
+// returns the offset just past the last complete line read. Append only
+// adds whole lines and cuts off a torn tail, never what precedes it, so a
+// reader that keeps today's file open in mind resumes at next and reads
+// each line once; a file that shrank below offset must be read again from
+// 0. A torn or unfinished last line is not consumed. A missing file reads
+// as empty and returns offset.
+func (s *Store) ScanDay(day time.Time, offset int64, fn func(uptime.Result) error) (next int64, st ScanStats, err error) {
+	path := s.checkFile(dayOf(day))
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return offset, st, nil
+	}
+	if err != nil {
+		return offset, st, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return offset, st, fmt.Errorf("read %s: %w", path, err)
+	}
+	st.Files++
+	var d decoder
+	lr := lineReader{r: bufio.NewReaderSize(f, 256<<10)}
+	err = lr.each(&st, func(line []byte) (bool, error) {
+		r, ok := d.decode(line)
+		if !ok {
+			return false, nil
+		}
+		return true, fn(r)
+	})
+	var re readError
+	if errors.As(err, &re) {
+		err = fmt.Errorf("read %s: %w", path, re.err)
+	}
+	return offset + lr.done, st, err
+}
+
 // Read is Scan collecting into a slice.
 func (s *Store) Read(from, to time.Time) ([]uptime.Result, ScanStats, error) {
 	var out []uptime.Result
@@ -89,13 +127,30 @@ func readLines(path string, st *ScanStats, fn func(line []byte) (bool, error)) e
 	defer f.Close()
 	st.Files++
 	lr := lineReader{r: bufio.NewReaderSize(f, 256<<10)}
+	err = lr.each(st, fn)
+	var re readError
+	if errors.As(err, &re) {
+		return fmt.Errorf("read %s: %w", path, re.err)
+	}
+	return err
+}
+
+// readError is an error reading the file itself, as against fn's.
+type readError struct{ err error }
+
+func (e readError) Error() string { return e.err.Error() }
+
+// each calls fn with each complete, non-blank line and counts them in st,
+// as readLines says. An error reading the file is a readError; fn's are
+// returned as they are.
+func (lr *lineReader) each(st *ScanStats, fn func(line []byte) (bool, error)) error {
 	for {
 		line, ok, err := lr.next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
+			return readError{err}
 		}
 		st.Lines++
 		if !ok || len(line) == 0 {
@@ -118,6 +173,7 @@ func readLines(path string, st *ScanStats, fn func(line []byte) (bool, error)) e
 type lineReader struct {
 	r    *bufio.Reader
 	long []byte
+	done int64 // bytes of the complete lines returned so far, newlines included
 }
 
 // next returns the next line without its newline. ok is false for a line
@@ -127,8 +183,10 @@ type lineReader struct {
 func (lr *lineReader) next() (line []byte, ok bool, err error) {
 	lr.long = lr.long[:0]
 	overlong := false
+	var read int64
 	for {
 		chunk, err := lr.r.ReadSlice('\n')
+		read += int64(len(chunk))
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if len(lr.long)+len(chunk) > maxLine {
 				overlong = true
@@ -137,6 +195,9 @@ func (lr *lineReader) next() (line []byte, ok bool, err error) {
 				lr.long = append(lr.long, chunk...)
 			}
 			continue
+		}
+		if err == nil { // a whole line, whatever becomes of it
+			lr.done += read
 		}
 		if overlong { // its end is consumed now; skip it whole
 			if err != nil && err != io.EOF {

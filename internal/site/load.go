@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -36,14 +37,17 @@ func Load(cfg *config.Config, dataDir string, st *tracker.State, now time.Time) 
 	return new(Loader).Load(cfg, dataDir, st, now)
 }
 
-// Loader is Load with a memory of the rollups it read: a day whose file has
-// the same size and modification time as last time is not decoded again,
-// so a runner that renders after every cycle re-reads only today's rollup.
-// Its methods are safe for concurrent use; the zero value is ready.
+// Loader is Load with a memory of what it read: a day whose rollup file
+// has the same size and modification time as last time is not decoded
+// again, and of today's raw checks only the lines appended since the last
+// call are read, so a runner that renders after every cycle reads little
+// more than the cycle wrote. Its methods are safe for concurrent use; the
+// zero value is ready.
 type Loader struct {
-	mu    sync.Mutex
-	dir   string
-	cache map[string]cachedDay // by date
+	mu     sync.Mutex
+	dir    string
+	cache  map[string]cachedDay // by date
+	recent recentChecks
 }
 
 type cachedDay struct {
@@ -102,13 +106,15 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 		return Input{}, fmt.Errorf("site: %w", err)
 	}
 
-	recent, err := loadRecent(store, configured, now)
+	l.mu.Lock()
+	recent, err := l.recent.load(store, dataDir, configured, now)
+	l.mu.Unlock()
 	if err != nil {
 		return Input{}, fmt.Errorf("site: %w", err)
 	}
 
 	for _, svc := range cfg.Services {
-		s := Service{Name: svc.Name, Recent: recent[svc.Name].summary()}
+		s := Service{Name: svc.Name, Recent: recent[svc.Name]}
 		if ss := st.Services[svc.Name]; ss != nil {
 			s.Status, s.Confirmed = ss.Status, ss.Announced
 			s.LastCheck, s.LastCode, s.LastMS, s.LastError = ss.LastCheck, ss.LastCode, ss.LastMS, ss.LastError
@@ -129,67 +135,21 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 	return in, nil
 }
 
-// recentAcc gathers one service's last 24 hours.
-type recentAcc struct {
-	checks, up, inconclusive int
-	all                      history.Histogram
-	buckets                  [bucketCount]history.Histogram
+// checkPath is where history keeps date's raw checks.
+func checkPath(dataDir, date string) string {
+	return filepath.Join(dataDir, history.ChecksDir, date+".jsonl")
 }
 
-// loadRecent streams the raw checks of (now−24h, now] into per-service
-// histograms: memory is per service and bucket, not per check.
-func loadRecent(store *history.Store, services map[string]bool, now time.Time) (map[string]*recentAcc, error) {
-	out := map[string]*recentAcc{}
-	from := now.Add(-24 * time.Hour)
-	_, err := store.Scan(from.Add(time.Nanosecond), now.Add(time.Nanosecond), func(r uptime.Result) error {
-		if !services[r.Service] {
-			return nil
-		}
-		acc := out[r.Service]
-		if acc == nil {
-			acc = &recentAcc{}
-			out[r.Service] = acc
-		}
-		acc.checks++
-		switch {
-		case r.Status.IsUp():
-			acc.up++
-			acc.all.Add(r.MS)
-			i := min(int(r.Time.Sub(from)/bucketWidth), bucketCount-1)
-			acc.buckets[i].Add(r.MS)
-		case r.Status == uptime.Inconclusive:
-			acc.inconclusive++
-		}
-		return nil
-	})
-	return out, err
-}
-
-func (acc *recentAcc) summary() Recent {
-	if acc == nil {
-		return Recent{}
-	}
-	r := Recent{
-		Checks: acc.checks, Up: acc.up, Inconclusive: acc.inconclusive,
-		P50MS: acc.all.Quantile(0.50), P95MS: acc.all.Quantile(0.95),
-		Buckets: make([]int64, bucketCount),
-	}
-	for i := range acc.buckets {
-		r.Buckets[i] = -1
-		if acc.buckets[i].Count() > 0 {
-			r.Buckets[i] = acc.buckets[i].Quantile(0.50)
-		}
-	}
-	return r
-}
-
-// rollups returns the days in [from, to) as store.Rollups does, decoding
-// only the files that changed since the last call.
+// rollups returns the days in [from, to) as store.Rollups does, without
+// their latency histograms (the site shows each day's stored percentiles
+// and never merges days), decoding only the files that changed since the
+// last call, several at once. An unreadable file is left out, as Rollups
+// does.
 func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Time) ([]history.Day, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.dir != dataDir || l.cache == nil {
-		l.dir, l.cache = dataDir, map[string]cachedDay{}
+		l.dir, l.cache, l.recent = dataDir, map[string]cachedDay{}, recentChecks{}
 	}
 	entries, err := os.ReadDir(filepath.Join(dataDir, history.RollupsDir))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -198,7 +158,13 @@ func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("read rollups: %w", err)
 	}
-	var days []history.Day
+	type stale struct {
+		start time.Time
+		c     cachedDay
+		ok    bool
+	}
+	var dates []string
+	var todo []*stale
 	seen := map[string]bool{}
 	for _, e := range entries {
 		date, ok := strings.CutSuffix(e.Name(), ".json")
@@ -214,26 +180,45 @@ func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Tim
 			continue // pruned meanwhile
 		}
 		seen[date] = true
-		c, ok := l.cache[date]
-		if !ok || c.size != info.Size() || !c.mod.Equal(info.ModTime()) {
-			got, err := store.Rollups(start, start.Add(24*time.Hour))
-			if err != nil {
-				return nil, err
-			}
-			if len(got) != 1 {
-				delete(l.cache, date)
-				continue // unreadable (history logs it) or just pruned
-			}
-			c = cachedDay{size: info.Size(), mod: info.ModTime(), day: got[0]}
-			l.cache[date] = c
+		dates = append(dates, date)
+		if c, ok := l.cache[date]; ok && c.size == info.Size() && c.mod.Equal(info.ModTime()) {
+			continue
 		}
-		days = append(days, c.day)
+		delete(l.cache, date)
+		todo = append(todo, &stale{start: start, c: cachedDay{size: info.Size(), mod: info.ModTime()}})
+	}
+	var wg sync.WaitGroup
+	next := make(chan *stale)
+	for range min(len(todo), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for s := range next {
+				var err error
+				s.c.day, err = store.RollupSummary(s.start)
+				s.ok = err == nil // unreadable or just pruned: left out
+			}
+		})
+	}
+	for _, s := range todo {
+		next <- s
+	}
+	close(next)
+	wg.Wait()
+	for _, s := range todo {
+		if s.ok {
+			l.cache[s.c.day.Date] = s.c
+		}
 	}
 	for date := range l.cache {
 		if !seen[date] {
 			delete(l.cache, date)
 		}
 	}
-	slices.SortFunc(days, func(a, b history.Day) int { return strings.Compare(a.Date, b.Date) })
+	slices.Sort(dates)
+	days := make([]history.Day, 0, len(dates))
+	for _, date := range dates {
+		if c, ok := l.cache[date]; ok {
+			days = append(days, c.day)
+		}
+	}
 	return days, nil
 }

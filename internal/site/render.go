@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"path"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/notice"
@@ -68,30 +71,29 @@ func Files(tmpl fs.FS, in Input) (map[string][]byte, error) {
 	if err := exec(pages, "notices.html", "notices.html", notices); err != nil {
 		return nil, err
 	}
-	for i, s := range in.Services {
-		r := m.Rows[i]
-		page := m
-		r.Root = "../"
-		page.Root, page.Row = "../", &r
-		page.Incidents = byService[s.Name]
-		page.History = historyOf(in.Days, s.Name)
-		page.HistoryHTML = historyHTML(page.History)
-		ratio, ok := totalOf(in.Days, s.Name).uptime()
-		r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok)})
-		if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {
-			return nil, err
+	// Each service's page and badges depend only on the model: render
+	// them on every core, then add them in order.
+	perService := make([]map[string][]byte, len(in.Services))
+	errs := make([]error, len(in.Services))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(len(in.Services), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := range next {
+				perService[i], errs[i] = servicePages(pages, badgeT, m, in, byService, i)
+			}
+		})
+	}
+	for i := range in.Services {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i := range in.Services {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		if err := exec(badgeT, "badge.svg", "badges/"+r.Slug+".svg", newBadge(r.Name, r.Cond.Word, r.Cond.Class)); err != nil {
-			return nil, err
-		}
-		ratio, ok = r.month.uptime()
-		msg := percent(ratio, ok)
-		if !ok {
-			msg = "no data"
-		}
-		if err := exec(badgeT, "badge.svg", "badges/"+r.Slug+"-uptime.svg", newBadge(r.Name+" 30 d", msg, uptimeClass(ratio, ok))); err != nil {
-			return nil, err
-		}
+		maps.Copy(files, perService[i])
 	}
 
 	js, err := statusJSON(in, m)
@@ -108,6 +110,44 @@ func Files(tmpl fs.FS, in Input) (map[string][]byte, error) {
 			return nil, fmt.Errorf("site: %w", err)
 		}
 		files[path.Base(name)] = b
+	}
+	return files, nil
+}
+
+// servicePages renders service i's page and its two badges.
+func servicePages(pages, badgeT *template.Template, m model, in Input, byService map[string][]incidentView, i int) (map[string][]byte, error) {
+	files := make(map[string][]byte, 3)
+	exec := func(t *template.Template, name, out string, data any) error {
+		var buf bytes.Buffer
+		if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+			return fmt.Errorf("site: render %s: %w", out, err)
+		}
+		files[out] = buf.Bytes()
+		return nil
+	}
+	s := in.Services[i]
+	r := m.Rows[i]
+	page := m
+	r.Root = "../"
+	page.Root, page.Row = "../", &r
+	page.Incidents = byService[s.Name]
+	page.History = historyOf(in.Days, s.Name)
+	page.HistoryHTML = historyHTML(page.History)
+	ratio, ok := totalOf(in.Days, s.Name).uptime()
+	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok)})
+	if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {
+		return nil, err
+	}
+	if err := exec(badgeT, "badge.svg", "badges/"+r.Slug+".svg", newBadge(r.Name, r.Cond.Word, r.Cond.Class)); err != nil {
+		return nil, err
+	}
+	ratio, ok = r.month.uptime()
+	msg := percent(ratio, ok)
+	if !ok {
+		msg = "no data"
+	}
+	if err := exec(badgeT, "badge.svg", "badges/"+r.Slug+"-uptime.svg", newBadge(r.Name+" 30 d", msg, uptimeClass(ratio, ok))); err != nil {
+		return nil, err
 	}
 	return files, nil
 }
