@@ -4,7 +4,7 @@ BIN     := bin/statusgen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/Sefaria/statusgen/internal/cli.version=$(VERSION)
 
-.PHONY: build test run bench lint clean
+.PHONY: build test run bench lint fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/statusgen
@@ -20,6 +20,16 @@ run: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+FUZZTIME ?= 10s
+# Each fuzz target briefly; a failing input is written to testdata/fuzz/.
+# -fuzzminimizetime 0: FuzzScan fsyncs per input and would spend its whole
+# budget minimizing.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/history
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/tracker
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/notice
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -60,14 +62,29 @@ func (d *decoder) failEnv(name, msg string) {
 	d.errs = append(d.errs, &Error{Key: name, Msg: msg})
 }
 
+// printable shows the control and bidi characters the TOML parser quotes
+// from the file as Go escapes, and invalid UTF-8 as U+FFFD, so an error
+// stays one readable line and cannot drive the terminal.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func (d *decoder) decode() *Config {
 	var raw map[string]any
 	if _, err := toml.Decode(string(d.data), &raw); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			d.errs = append(d.errs, &Error{File: d.path, Line: pe.Position.Line, Msg: "TOML syntax error: " + pe.Message})
+			d.errs = append(d.errs, &Error{File: d.path, Line: pe.Position.Line, Msg: "TOML syntax error: " + printable(pe.Message)})
 		} else {
-			d.errs = append(d.errs, &Error{File: d.path, Msg: "TOML syntax error: " + err.Error()})
+			d.errs = append(d.errs, &Error{File: d.path, Msg: "TOML syntax error: " + printable(err.Error())})
 		}
 		return nil
 	}

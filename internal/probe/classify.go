@@ -51,6 +51,7 @@ func classify(ctx context.Context, err error) uptime.ErrorKind {
 	case strings.Contains(msg, "invalid header field"):
 		return uptime.ErrInternal // a header in services.toml that HTTP cannot carry
 	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "malformed MIME"),
+		strings.Contains(msg, "response headers exceeded"), // a header flood is not a network fault
 		strings.Contains(msg, "http2:"), strings.Contains(msg, "server gave HTTP response to HTTPS client"):
 		return uptime.ErrProtocol
 	case strings.Contains(msg, "tls:"), strings.Contains(msg, "x509:"):

@@ -86,7 +86,8 @@ func (p *Prober) Check(ctx context.Context, svc uptime.Service) uptime.Result {
 	case last.kind != "":
 		res.Status = uptime.Down
 		res.Error = last.kind
-		res.Detail = Sanitize(last.detail)
+		// Secrets go before Sanitize can cut one in half at its length limit.
+		res.Detail = Sanitize(redactSecrets(last.detail, svc.Headers))
 	case svc.DegradedAfter > 0 && last.latency > svc.DegradedAfter:
 		res.Status = uptime.Degraded
 	}

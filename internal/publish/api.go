@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v66/github"
@@ -26,16 +27,28 @@ type api struct {
 	sleep    func(ctx context.Context, d time.Duration) error
 	log      *slog.Logger
 	repo     string // owner/name, for messages
+	token    string // redacted from GitHub's own messages, which may echo it
 }
 
-func newAPI(owner, repo string, sleep func(context.Context, time.Duration) error, log *slog.Logger) *api {
+func newAPI(client *github.Client, owner, repo string, sleep func(context.Context, time.Duration) error, log *slog.Logger) *api {
 	if sleep == nil {
 		sleep = wait.For
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &api{attempts: 4, delay: 2 * time.Second, sleep: sleep, log: log, repo: owner + "/" + repo}
+	return &api{attempts: 4, delay: 2 * time.Second, sleep: sleep, log: log, repo: owner + "/" + repo, token: tokenOf(client)}
+}
+
+// tokenOf is the token client sends, "" when it is not a NewClient one.
+func tokenOf(client *github.Client) string {
+	if client == nil {
+		return ""
+	}
+	if t, ok := client.Client().Transport.(*TokenTransport); ok {
+		return t.Token
+	}
+	return ""
 }
 
 // call runs fn, a GitHub request described by what ("create blob"), until
@@ -133,6 +146,11 @@ func (a *api) explain(what string, resp *github.Response, err error) error {
 		var er *github.ErrorResponse
 		if errors.As(err, &er) && er.Message != "" {
 			msg = er.Message
+			if a.token != "" {
+				// GitHub's message is remote text: a proxy or a broken
+				// server may echo the request, Authorization included.
+				msg = strings.ReplaceAll(msg, a.token, "<token>")
+			}
 		}
 		e.msg = fmt.Sprintf("github %s: %s (%d)", what, msg, e.code)
 	}

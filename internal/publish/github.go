@@ -54,7 +54,7 @@ func (g *GitHub) Publish(ctx context.Context, dataDir, siteDir, message string) 
 	if err != nil {
 		return err
 	}
-	a := newAPI(g.Owner, g.Repo, g.Sleep, g.Logger)
+	a := newAPI(g.Client, g.Owner, g.Repo, g.Sleep, g.Logger)
 	for _, c := range commits {
 		if err := g.commit(ctx, a, c, message); err != nil {
 			return fmt.Errorf("publish to %s/%s branch %s: %w", g.Owner, g.Repo, c.branch, err)

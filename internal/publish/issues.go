@@ -37,7 +37,7 @@ func (is *Issues) Sync(ctx context.Context, transitions []uptime.Transition) err
 	if len(transitions) == 0 {
 		return nil
 	}
-	a := newAPI(is.Owner, is.Repo, is.Sleep, is.Logger)
+	a := newAPI(is.Client, is.Owner, is.Repo, is.Sleep, is.Logger)
 	open, err := is.openIssues(ctx, a)
 	if err != nil {
 		return fmt.Errorf("issues: %w", err)

@@ -4,7 +4,9 @@
 package publish
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v66/github"
@@ -23,9 +25,25 @@ func Due(now, last time.Time, every time.Duration, transitioned bool) bool {
 // error or a log line.
 func NewClient(token string) *github.Client {
 	return github.NewClient(&http.Client{
-		Transport: &TokenTransport{Token: token},
-		Timeout:   60 * time.Second,
+		Transport:     &TokenTransport{Token: token},
+		Timeout:       60 * time.Second,
+		CheckRedirect: sameHostRedirect,
 	})
+}
+
+// errRedirectAway stops a redirect to another host. TokenTransport adds
+// the token to every request it carries, redirects included, so following
+// one off the API's host would hand the token to whoever it names.
+var errRedirectAway = errors.New("redirect to another host refused: the token stays with the API")
+
+func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) || req.URL.Scheme != via[0].URL.Scheme {
+		return errRedirectAway
+	}
+	return nil
 }
 
 // TokenTransport adds "Authorization: Bearer <Token>" to each request it

@@ -28,7 +28,7 @@ type Lock struct {
 // known, the holder's pid.
 func AcquireLock(dataDir string) (*Lock, error) {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
+		return nil, fmt.Errorf("lock: data folder %s: %w", dataDir, err)
 	}
 	path := filepath.Join(dataDir, LockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
