@@ -12,6 +12,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/Sefaria/statusgen/internal/uptime"
+	"github.com/Sefaria/statusgen/internal/wait"
 )
 
 // Prober runs checks. The zero value is not usable; fill the fields.
@@ -133,14 +134,7 @@ func (p *Prober) sleep(ctx context.Context, d time.Duration) error {
 	if p.Sleep != nil {
 		return p.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return wait.For(ctx, d)
 }
 
 // fits reports whether ctx's deadline leaves room for a wait of d and then
