@@ -18,8 +18,13 @@ test:
 run: build
 	./$(BIN) once
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+# Every performance target in one table (see README, Performance): the Go
+# benchmarks (medians of 5 runs) and a load run of `statusgen run` against a
+# local target. LOAD_FLAGS scales the load run, e.g.
+# LOAD_FLAGS="-services 10000 -interval 60s -cycles 3" for the full size.
+LOAD_FLAGS ?= -services 10000 -interval 20s -cycles 2
+bench: build
+	$(GO) run ./cmd/statusgen-load -bin $(BIN) $(LOAD_FLAGS)
 
 FUZZTIME ?= 10s
 # Each fuzz target briefly; a failing input is written to testdata/fuzz/.

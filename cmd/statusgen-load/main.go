@@ -1,0 +1,383 @@
+// Command statusgen-load measures statusgen against its performance
+// targets on this machine and prints one table: it runs the Go benchmarks
+// (medians of -count runs), then starts a local target server (this
+// process) and a `statusgen run` process with N services, samples the
+// runner's CPU from /proc/<pid>/stat and RSS from /proc/<pid>/status, makes
+// some services fail to time their Slack alerts, and finally rebuilds the
+// rollups of a full-size history in a temporary folder.
+//
+//	go run ./cmd/statusgen-load -bin bin/statusgen [-services 10000 -interval 20s -cycles 2]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/history"
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/statusgen", "the statusgen binary to measure")
+	services := flag.Int("services", 10000, "services for the runner")
+	interval := flag.Duration("interval", 20*time.Second, "the runner's interval")
+	cycles := flag.Int("cycles", 2, "steady-state intervals measured after the first")
+	count := flag.Int("count", 5, "runs of each Go benchmark (the median is shown)")
+	rebuild := flag.Bool("rebuild", true, "rebuild 60 days × 100 services of rollups (8.6 M lines)")
+	benches := flag.Bool("bench", true, "run the Go benchmarks")
+	flag.Parse()
+	var rows []row
+	if *benches {
+		rows = append(rows, goBenchmarks(*count)...)
+	}
+	rows = append(rows, loadRun(*bin, *services, *interval, *cycles)...)
+	if *rebuild {
+		rows = append(rows, rebuildRun())
+	}
+	printTable(os.Stdout, rows)
+	for _, r := range rows {
+		if !r.pass {
+			os.Exit(1)
+		}
+	}
+}
+
+type row struct {
+	target, measured, how string
+	pass                  bool
+}
+
+func printTable(w io.Writer, rows []row) {
+	fmt.Fprintf(w, "\n| target | measured | pass | how |\n|---|---|---|---|\n")
+	for _, r := range rows {
+		ok := "PASS"
+		if !r.pass {
+			ok = "FAIL"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.target, r.measured, ok, r.how)
+	}
+}
+
+// goBenchmarks runs the repository's benchmarks -count times and keeps
+// each one's median ns/op.
+func goBenchmarks(count int) []row {
+	type bench struct {
+		pkg, name, target string
+		limit             time.Duration
+	}
+	list := []bench{
+		{"./internal/runner/", "BenchmarkCycle1000$", "one burst cycle, 1,000 services", time.Second},
+		{"./internal/site/", "BenchmarkRender100x90$/cold", "render 100 services × 90 days", 200 * time.Millisecond},
+		{"./internal/site/", "BenchmarkRender10000$", "render 10,000 services", 5 * time.Second},
+		{"./internal/history/", "BenchmarkAppend10000$", "append a cycle of 10,000 lines", 20 * time.Millisecond},
+		{"./internal/runner/", "BenchmarkColdStart1000$", "cold start, 1,000 services (config + state)", 50 * time.Millisecond},
+	}
+	var rows []row
+	for _, b := range list {
+		c := count
+		if strings.Contains(b.name, "10000$") && strings.Contains(b.pkg, "site") {
+			c = min(count, 3) // its setup alone takes a while
+		}
+		cmd := exec.Command("go", "test", "-run", "^$", "-bench", b.name, "-count", strconv.Itoa(c), b.pkg)
+		out, err := cmd.CombinedOutput()
+		var ns []float64
+		re := regexp.MustCompile(`\s([0-9.]+) ns/op`)
+		for _, m := range re.FindAllSubmatch(out, -1) {
+			v, _ := strconv.ParseFloat(string(m[1]), 64)
+			ns = append(ns, v)
+		}
+		if err != nil || len(ns) == 0 {
+			rows = append(rows, row{b.target + " < " + b.limit.String(), "error: " + firstLine(out), b.pkg + " " + b.name, false})
+			continue
+		}
+		med := time.Duration(median(ns))
+		rows = append(rows, row{b.target + " < " + b.limit.String(), fmt.Sprintf("%.1f ms", float64(med)/1e6),
+			fmt.Sprintf("go test -bench '%s' %s, median of %d", b.name, b.pkg, len(ns)), med < b.limit})
+	}
+	return rows
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return s
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// target is the local server every service checks, and the fake Slack.
+type target struct {
+	checks   atomic.Int64
+	perSvc   []atomic.Int32
+	failFrom atomic.Int64 // Unix ns after which failing services answer 503; 0: never
+	failing  map[int]bool
+
+	mu        sync.Mutex
+	confirmed map[string]time.Time // service → when its second failing check was served
+	alerts    map[string]time.Time // service → when its DOWN reached Slack
+}
+
+func (t *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/slack" {
+		body, _ := io.ReadAll(r.Body)
+		now := time.Now()
+		t.mu.Lock()
+		for name := range t.confirmed {
+			if _, seen := t.alerts[name]; !seen && bytes.Contains(body, []byte(name)) {
+				t.alerts[name] = now
+			}
+		}
+		t.mu.Unlock()
+		io.WriteString(w, "ok")
+		return
+	}
+	i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/s/"))
+	if err != nil || i < 0 || i >= len(t.perSvc) {
+		http.NotFound(w, r)
+		return
+	}
+	t.checks.Add(1)
+	n := t.perSvc[i].Add(1)
+	if from := t.failFrom.Load(); from != 0 && t.failing[i] && time.Now().UnixNano() >= from {
+		t.mu.Lock()
+		name := svcName(i)
+		if c, ok := t.confirmed[name+"#1"]; !ok {
+			t.confirmed[name+"#1"] = time.Now()
+		} else if _, ok := t.confirmed[name]; !ok && !c.IsZero() {
+			t.confirmed[name] = time.Now() // threshold 2: this check confirms the outage
+		}
+		t.mu.Unlock()
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	_ = n
+	io.WriteString(w, `{"allReady": true}`)
+}
+
+func svcName(i int) string { return fmt.Sprintf("svc-%05d", i) }
+
+// loadRun starts the runner against the target and measures its steady state.
+func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
+	dir, err := os.MkdirTemp("", "statusgen-load-")
+	if err != nil {
+		fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	t := &target{perSvc: make([]atomic.Int32, n), failing: map[int]bool{}, confirmed: map[string]time.Time{}, alerts: map[string]time.Time{}}
+	for i := 0; i < n; i += max(n/5, 1) {
+		t.failing[i] = true // 5 services fail during the last interval (Slack takes one request a second)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatal(err)
+	}
+	srv := &http.Server{Handler: t, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "[settings]\ntitle = \"Load\"\ninterval = \"%s\"\nretries = 1\nretry_delay = \"0s\"\nfailure_threshold = 2\nmax_parallel = 64\n\n[slack]\nchannel = \"load\"\n", interval)
+	for i := range n {
+		fmt.Fprintf(&cfg, "\n[[service]]\nname = %q\nurl = \"%s/s/%d\"\ntimeout = \"%s\"\nexpect_json = { allReady = true }\n", svcName(i), base, i, min(5*time.Second, interval/2))
+	}
+	cfgPath := filepath.Join(dir, "services.toml")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
+		fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "--config", cfgPath, "--data", filepath.Join(dir, "data"), "--site", filepath.Join(dir, "site"))
+	cmd.Env = append(os.Environ(), "SLACK_WEBHOOK_URL="+base+"/slack")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	pid := cmd.Process.Pid
+	start := time.Now()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+	}()
+
+	// The first interval: every service must be checked once in it.
+	time.Sleep(interval + interval/20)
+	firstAll := true
+	for i := range t.perSvc {
+		if t.perSvc[i].Load() < 1 {
+			firstAll = false
+			break
+		}
+	}
+	// Steady state: cycles intervals, the last with 20 failing services.
+	cpu0, checks0, t0 := cpuTicks(pid), t.checks.Load(), time.Now()
+	var rss []float64
+	var peak float64
+	end := t0.Add(time.Duration(cycles) * interval)
+	failAt := end.Add(-interval)
+	for time.Now().Before(end) {
+		if t.failFrom.Load() == 0 && time.Now().After(failAt) {
+			t.failFrom.Store(time.Now().UnixNano())
+		}
+		time.Sleep(500 * time.Millisecond)
+		r, hwm := rssMB(pid)
+		rss = append(rss, r)
+		peak = max(peak, hwm)
+	}
+	cpu1, checks1, t1 := cpuTicks(pid), t.checks.Load(), time.Now()
+	// Let the second failing check of every failing service land and alert.
+	time.Sleep(interval + 2*time.Second)
+	_ = start
+
+	select {
+	case <-exited:
+		fmt.Fprintf(os.Stderr, "statusgen-load: the runner exited early:\n%s\n", logs.String())
+	default:
+	}
+	checks := float64(checks1 - checks0)
+	cpuMS := float64(cpu1-cpu0) * 1000 / float64(clockTicks())
+	perCheck := cpuMS / checks
+	rate := checks / t1.Sub(t0).Seconds()
+	everyCycle := firstAll
+	for i := range t.perSvc {
+		if got := int(t.perSvc[i].Load()); got < cycles+1 {
+			everyCycle = false
+		}
+	}
+	var lat []float64
+	t.mu.Lock()
+	missing := 0
+	for i := range t.failing {
+		c, ok := t.confirmed[svcName(i)]
+		a, ok2 := t.alerts[svcName(i)+"#1"]
+		_ = a
+		_ = ok2
+		if s, sent := t.alerts[svcName(i)]; ok && sent {
+			lat = append(lat, float64(s.Sub(c).Milliseconds()))
+		} else {
+			missing++
+		}
+	}
+	t.mu.Unlock()
+	lat50, latMax := median(slices.Clone(lat)), 0.0
+	for _, l := range lat {
+		latMax = max(latMax, l)
+	}
+	how := fmt.Sprintf("statusgen-load: %d services, %v interval, %d intervals after the first; /proc/%s", n, interval, cycles, "<pid>")
+	return []row{
+		{fmt.Sprintf("%d services: CPU per check ≤ 0.25 ms", n), fmt.Sprintf("%.3f ms (%.0f checks/s, %.1f%% of a core)", perCheck, rate, cpuMS/t1.Sub(t0).Seconds()/10), how + "/stat utime+stime ÷ checks served", perCheck <= 0.25},
+		{fmt.Sprintf("%d services: RSS < 150 MB", n), fmt.Sprintf("median %.0f MB, peak %.0f MB", median(rss), peak), how + "/status VmRSS every 0.5 s, VmHWM", peak < 150},
+		{"every service checked every cycle, the first included", fmt.Sprintf("%v", everyCycle), "target's per-service request counts", everyCycle},
+		{"DOWN alert leaves < 1 s after the confirming check", fmt.Sprintf("median %.0f ms, max %.0f ms, %d of %d alerts missing", lat50, latMax, missing, len(t.failing)), "fake Slack receipt − target's 2nd failing answer, threshold 2", missing == 0 && latMax < 1000},
+	}
+}
+
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	s := string(b[bytes.LastIndexByte(b, ')')+2:])
+	f := strings.Fields(s)
+	ut, _ := strconv.ParseInt(f[11], 10, 64) // utime is field 14, i.e. index 11 after pid and comm
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return ut + st
+}
+
+func clockTicks() int64 { return 100 } // USER_HZ on Linux
+
+func rssMB(pid int) (rss, hwm float64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+		switch k {
+		case "VmRSS":
+			rss = kb / 1024
+		case "VmHWM":
+			hwm = kb / 1024
+		}
+	}
+	return rss, hwm
+}
+
+// rebuildRun writes 60 days × 100 services at 60 s of raw history into a
+// temporary folder and times one RebuildRollups over it.
+func rebuildRun() row {
+	dir, err := os.MkdirTemp("", "statusgen-rebuild-")
+	if err != nil {
+		fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	s := history.New(dir)
+	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]uptime.Result, 0, 100*60)
+	lines := 0
+	for m := range 60 * 1440 {
+		at := start.Add(time.Duration(m) * time.Minute)
+		for i := range 100 {
+			r := uptime.Result{Time: at, Service: fmt.Sprintf("service-%03d", i), Status: uptime.Up, Code: 200, MS: int64(50 + (m*7+i*13)%300), Attempts: 1}
+			if (m+i*31)%997 == 0 {
+				r.Status, r.Code, r.Error, r.Detail = uptime.Down, 503, uptime.ErrStatus, "HTTP 503"
+			}
+			batch = append(batch, r)
+		}
+		if len(batch) == cap(batch) {
+			if err := s.Append(batch); err != nil {
+				fatal(err)
+			}
+			lines += len(batch)
+			batch = batch[:0]
+		}
+	}
+	t0 := time.Now()
+	st, err := history.New(dir).RebuildRollups(time.Minute)
+	took := time.Since(t0)
+	if err != nil {
+		fatal(err)
+	}
+	return row{"rollup rebuild, 60 d × 100 services at 60 s < 10 s", fmt.Sprintf("%.1f s (%d lines)", took.Seconds(), st.Lines),
+		"statusgen-load: history.RebuildRollups over generated files, one run", took < 10*time.Second && st.Lines == lines}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "statusgen-load:", err)
+	os.Exit(2)
+}
+
+var _ = json.Marshal
