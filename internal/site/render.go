@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"io/fs"
 	"maps"
-	"path"
 	"runtime"
 	"sync"
 	"time"
@@ -16,7 +15,12 @@ import (
 )
 
 // Static files copied from the templates as they are.
-var staticFiles = []string{"style.css", "status.js", "favicon.svg"}
+var staticFiles = map[string]string{
+	"style.css": "style.css", "status.js": "status.js", "favicon.svg": "favicon.svg",
+	// The folder's README says who writes it; it is part of the output so
+	// that swapping in a new site keeps the copy committed in site/.
+	"README.md": "site-README.md",
+}
 
 // Render writes the whole site for in into dir, from the templates in tmpl
 // (templates.FS, or os.DirFS("templates") while editing them). The files
@@ -104,12 +108,12 @@ func Files(tmpl fs.FS, in Input) (map[string][]byte, error) {
 	if files["feed.atom"], err = feed(in, m); err != nil {
 		return nil, fmt.Errorf("site: feed.atom: %w", err)
 	}
-	for _, name := range staticFiles {
+	for out, name := range staticFiles {
 		b, err := fs.ReadFile(tmpl, name)
 		if err != nil {
 			return nil, fmt.Errorf("site: %w", err)
 		}
-		files[path.Base(name)] = b
+		files[out] = b
 	}
 	return files, nil
 }
