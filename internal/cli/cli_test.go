@@ -492,3 +492,32 @@ func TestOnceThroughAnOutageWhileSlackFailsThenHeals(t *testing.T) {
 		t.Errorf("state.json after delivery:\n%s\nwant an empty outbox and no webhook", state)
 	}
 }
+
+func TestCheckSlackSendsALabelledTestMessage(t *testing.T) {
+	f := newFakeSefaria(t)
+	hook := &slackHook{status: http.StatusOK}
+	slack := httptest.NewServer(hook)
+	defer slack.Close()
+	w := newWorkspace(t, f.config())
+	env := map[string]string{"SLACK_WEBHOOK_URL": slack.URL + "/services/T0/B0/hooksecret"}
+	code, out, errOut := w.run(t, env, "check", "--slack")
+	if code != ExitOK || !strings.Contains(out, "test message sent") {
+		t.Fatalf("check --slack: exit %d, stdout %q, stderr %q; want 0 and a confirmation", code, out, errOut)
+	}
+	if len(hook.accepted) != 1 || !strings.Contains(hook.accepted[0], "statusgen test message") {
+		t.Errorf("Slack got %q, want one labelled test message", hook.accepted)
+	}
+	if strings.Contains(out+errOut, "hooksecret") {
+		t.Error("check --slack printed the webhook URL")
+	}
+	// Without a webhook it is a usage error; with a broken one, exit 1.
+	if code, _, _ := w.run(t, nil, "check", "--slack"); code != ExitUsage {
+		t.Errorf("check --slack without a webhook: exit %d, want 2", code)
+	}
+	hook.mu.Lock()
+	hook.status = http.StatusNotFound
+	hook.mu.Unlock()
+	if code, _, errOut := w.run(t, env, "check", "--slack"); code != ExitFailed || strings.Contains(errOut, "hooksecret") {
+		t.Errorf("check --slack with a 404 webhook: exit %d, stderr %q; want 1 without the URL", code, errOut)
+	}
+}
