@@ -113,11 +113,11 @@ func errString(err error) string {
 }
 
 func TestRedactURL(t *testing.T) {
-	secret := "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/cccccccccccccccccccccccc"
+	secret := "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/fake-token-0000"
 	tests := []struct{ in, want string }{
 		{`Post "` + secret + `": dial tcp: lookup hooks.slack.com: no such host`, `Post <redacted>: dial tcp: lookup hooks.slack.com: no such host`},
-		{"path only /services/T0AAAAAAA/B0BBBBBBB/cccccccccccccccccccccccc", "path only <redacted>"},
-		{"token alone cccccccccccccccccccccccc", "token alone <redacted>"},
+		{"path only /services/T0AAAAAAA/B0BBBBBBB/fake-token-0000", "path only <redacted>"},
+		{"token alone fake-token-0000", "token alone <redacted>"},
 		{"nothing secret here", "nothing secret here"},
 	}
 	for _, tt := range tests {
