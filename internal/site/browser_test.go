@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -67,7 +68,17 @@ func TestBrowser(t *testing.T) {
 	if err := Render(templates.FS, stale, in); err != nil {
 		t.Fatal(err)
 	}
+	// The fresh copy is rendered as of now; the notices move with it, so
+	// the maintenance in force at fixedNow is in force now too.
 	in.Generated = time.Now().UTC()
+	shift := in.Generated.Sub(fixedNow)
+	in.Notices = slices.Clone(in.Notices)
+	for i := range in.Notices {
+		in.Notices[i].Start = in.Notices[i].Start.Add(shift)
+		if !in.Notices[i].End.IsZero() {
+			in.Notices[i].End = in.Notices[i].End.Add(shift)
+		}
+	}
 	if err := Render(templates.FS, fresh, in); err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,11 @@ package site
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"html/template"
+	"io"
 	"io/fs"
-	"maps"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -25,45 +27,122 @@ var staticFiles = map[string]string{
 // Render writes the whole site for in into dir, from the templates in tmpl
 // (templates.FS, or os.DirFS("templates") while editing them). The files
 // are written to a new folder beside dir that then replaces dir, so a host
-// never serves half a site; dir's previous contents are discarded.
+// never serves half a site; dir's previous contents are discarded. Each
+// file goes to disk as soon as it is rendered, so memory holds a few pages
+// at a time, never the whole site.
 func Render(tmpl fs.FS, dir string, in Input) error {
-	files, err := Files(tmpl, in)
-	if err != nil {
-		return err
+	return new(Renderer).Render(tmpl, dir, in)
+}
+
+// Renderer is Render with a memory of the files it wrote last time (their
+// identity and a hash of their contents): a file it would write again
+// unchanged is hard-linked from the previous site without reading it back,
+// and a changed one is written without reading the old one first. A file
+// someone else replaced or touched since is read and compared, as Render
+// does. A runner that renders every cycle keeps one. Its methods are safe for concurrent use
+// (renders take turns); the zero value is ready.
+type Renderer struct {
+	mu    sync.Mutex
+	dir   string
+	files map[string]written // what the last render into dir left there, by path
+	seed  maphash.Seed
+}
+
+// Render is the package's Render, remembering what it wrote.
+func (r *Renderer) Render(tmpl fs.FS, dir string, in Input) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.files == nil {
+		r.seed = maphash.MakeSeed()
 	}
-	if err := replaceDir(dir, files); err != nil {
+	dir = filepath.Clean(dir)
+	if r.dir != dir {
+		r.dir, r.files = dir, nil
+	}
+	w, err := newSiteWriter(dir)
+	if err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
+	w.seed, w.prev, w.next = r.seed, r.files, make(map[string]written, len(r.files))
+	r.files = nil // until this render is in place
+	if err := render(tmpl, in, w.put, w.stream); err != nil {
+		w.abort()
+		return err
+	}
+	if err := w.commit(); err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
+	r.files = w.next
 	return nil
 }
 
 // Files renders the site in memory: file paths (slash-separated, relative
 // to the site's root) and their contents.
 func Files(tmpl fs.FS, in Input) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	var mu sync.Mutex
+	err := render(tmpl, in, func(name string, data []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		files[name] = bytes.Clone(data)
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// sink takes one rendered file: its slash-separated path and contents,
+// which it must not keep (the buffer is reused). It is called from
+// several goroutines at once.
+type sink func(name string, data []byte) error
+
+// streamer creates one file and has write fill it, for a file too large to
+// hold in memory that changes every time (the index, a row per service).
+type streamer func(name string, write func(io.Writer) error) error
+
+// render renders every file of the site into put, the index through
+// stream when there is one.
+func render(tmpl fs.FS, in Input, put sink, stream streamer) error {
 	pages, err := template.New("").Funcs(funcs).ParseFS(tmpl, "*.html")
 	if err != nil {
-		return nil, fmt.Errorf("site: parse templates: %w", err)
+		return fmt.Errorf("site: parse templates: %w", err)
 	}
 	badgeT, err := template.New("badge.svg").ParseFS(tmpl, "badge.svg")
 	if err != nil {
-		return nil, fmt.Errorf("site: parse templates: %w", err)
+		return fmt.Errorf("site: parse templates: %w", err)
 	}
 	m, byService := newModel(in)
 	if err := uniqueSlugs(in.Services); err != nil {
-		return nil, err
+		return err
 	}
-	files := map[string][]byte{}
+	var buf bytes.Buffer
 	exec := func(t *template.Template, name, out string, data any) error {
-		var buf bytes.Buffer
+		buf.Reset()
 		if err := t.ExecuteTemplate(&buf, name, data); err != nil {
 			return fmt.Errorf("site: render %s: %w", out, err)
 		}
-		files[out] = buf.Bytes()
-		return nil
+		return put(out, buf.Bytes())
 	}
 
-	if err := exec(pages, "index.html", "index.html", m); err != nil {
-		return nil, err
+	if stream == nil {
+		stream = func(name string, write func(io.Writer) error) error {
+			buf.Reset()
+			if err := write(&buf); err != nil {
+				return err
+			}
+			return put(name, buf.Bytes())
+		}
+	}
+	err = stream("index.html", func(w io.Writer) error {
+		if err := pages.ExecuteTemplate(w, "index.html", m); err != nil {
+			return fmt.Errorf("site: render index.html: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	notices := m
 	for _, n := range in.Notices {
@@ -73,18 +152,19 @@ func Files(tmpl fs.FS, in Input) (map[string][]byte, error) {
 	}
 	reverse(notices.Notices) // the latest first
 	if err := exec(pages, "notices.html", "notices.html", notices); err != nil {
-		return nil, err
+		return err
 	}
+
 	// Each service's page and badges depend only on the model: render
-	// them on every core, then add them in order.
-	perService := make([]map[string][]byte, len(in.Services))
+	// them on every core, each worker with its own buffer.
 	errs := make([]error, len(in.Services))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(len(in.Services), runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
+			var buf bytes.Buffer
 			for i := range next {
-				perService[i], errs[i] = servicePages(pages, badgeT, m, in, byService, i)
+				errs[i] = servicePages(pages, badgeT, m, in, byService, i, &buf, put)
 			}
 		})
 	}
@@ -93,41 +173,50 @@ func Files(tmpl fs.FS, in Input) (map[string][]byte, error) {
 	}
 	close(next)
 	wg.Wait()
-	for i := range in.Services {
-		if errs[i] != nil {
-			return nil, errs[i]
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
-		maps.Copy(files, perService[i])
 	}
 
 	js, err := statusJSON(in, m)
 	if err != nil {
-		return nil, fmt.Errorf("site: status.json: %w", err)
+		return fmt.Errorf("site: status.json: %w", err)
 	}
-	files["status.json"], files["api/v2/summary.json"] = js, js
-	if files["feed.atom"], err = feed(in, m); err != nil {
-		return nil, fmt.Errorf("site: feed.atom: %w", err)
+	if err := put("status.json", js); err != nil {
+		return err
+	}
+	if err := put("api/v2/summary.json", js); err != nil {
+		return err
+	}
+	atom, err := feed(in, m)
+	if err != nil {
+		return fmt.Errorf("site: feed.atom: %w", err)
+	}
+	if err := put("feed.atom", atom); err != nil {
+		return err
 	}
 	for out, name := range staticFiles {
 		b, err := fs.ReadFile(tmpl, name)
 		if err != nil {
-			return nil, fmt.Errorf("site: %w", err)
+			return fmt.Errorf("site: %w", err)
 		}
-		files[out] = b
+		if err := put(out, b); err != nil {
+			return err
+		}
 	}
-	return files, nil
+	return nil
 }
 
-// servicePages renders service i's page and its two badges.
-func servicePages(pages, badgeT *template.Template, m model, in Input, byService map[string][]incidentView, i int) (map[string][]byte, error) {
-	files := make(map[string][]byte, 3)
+// servicePages renders service i's page and its two badges into put,
+// through buf.
+func servicePages(pages, badgeT *template.Template, m model, in Input, byService map[string][]incidentView, i int, buf *bytes.Buffer, put sink) error {
 	exec := func(t *template.Template, name, out string, data any) error {
-		var buf bytes.Buffer
-		if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		buf.Reset()
+		if err := t.ExecuteTemplate(buf, name, data); err != nil {
 			return fmt.Errorf("site: render %s: %w", out, err)
 		}
-		files[out] = buf.Bytes()
-		return nil
+		return put(out, buf.Bytes())
 	}
 	s := in.Services[i]
 	r := m.Rows[i]
@@ -140,20 +229,17 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	ratio, ok := totalOf(in.Days, s.Name).uptime()
 	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok)})
 	if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {
-		return nil, err
+		return err
 	}
 	if err := exec(badgeT, "badge.svg", "badges/"+r.Slug+".svg", newBadge(r.Name, r.Cond.Word, r.Cond.Class)); err != nil {
-		return nil, err
+		return err
 	}
 	ratio, ok = r.month.uptime()
 	msg := percent(ratio, ok)
 	if !ok {
 		msg = "no data"
 	}
-	if err := exec(badgeT, "badge.svg", "badges/"+r.Slug+"-uptime.svg", newBadge(r.Name+" 30 d", msg, uptimeClass(ratio, ok))); err != nil {
-		return nil, err
-	}
-	return files, nil
+	return exec(badgeT, "badge.svg", "badges/"+r.Slug+"-uptime.svg", newBadge(r.Name+" 30 d", msg, uptimeClass(ratio, ok)))
 }
 
 const humanLayout = "2006-01-02 15:04 UTC"

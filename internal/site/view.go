@@ -48,8 +48,7 @@ type row struct {
 	LastMS     int64
 	Cause      string // the public phrase when down or possibly down
 	Uptime     []uptimeCell
-	Bar        []barCell
-	BarHTML    template.HTML // Bar as SVG rects (see fast.go)
+	BarHTML    template.HTML // the 90-day bar as SVG rects (see fast.go); its cells are not kept
 	Spark      spark
 	Maint      *noticeView // the maintenance in force, if any
 	month      counts      // the last 30 days, for the uptime badge
@@ -164,9 +163,8 @@ func newRow(s Service, in Input, now time.Time, w window, incs []incidentView) r
 	}
 	ratio, ok := s.Recent.Uptime()
 	r.Uptime = append(r.Uptime, uptimeCell{"24 h", percent(ratio, ok)})
-	var sums [3]counts
-	r.Bar, sums = w.bar(s.Name, incs)
-	r.BarHTML = barHTML(r.Bar)
+	cells, sums := w.bar(s.Name, incs)
+	r.BarHTML = barHTML(cells)
 	for k, label := range []string{"7 d", "30 d", "90 d"} {
 		ratio, ok := sums[k].uptime()
 		r.Uptime = append(r.Uptime, uptimeCell{label, percent(ratio, ok)})

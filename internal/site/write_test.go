@@ -1,0 +1,188 @@
+package site
+
+import (
+	"bytes"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
+	"github.com/Sefaria/statusgen/templates"
+)
+
+// TestRenderWritesWhatFilesReturns checks that the streamed render puts
+// exactly the in-memory site on disk (the goldens are taken from Files),
+// and that a second render into the same folder does too.
+func TestRenderWritesWhatFilesReturns(t *testing.T) {
+	in := fixtureInput(t)
+	want, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "site")
+	for range 2 {
+		if err := Render(templates.FS, dir, in); err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+		got := map[string][]byte{}
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, path)
+			got[filepath.ToSlash(rel)], err = os.ReadFile(path)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, wantNames := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want))
+		if !slices.Equal(names, wantNames) {
+			t.Fatalf("Render wrote %v, want %v", names, wantNames)
+		}
+		for name, b := range want {
+			if !bytes.Equal(got[name], b) {
+				t.Errorf("Render's %s differs from Files'", name)
+			}
+		}
+	}
+}
+
+// TestRenderLinksOnlyUnchangedFiles renders twice with one service's state
+// changed, with Render and with a Renderer: the changed badge must be a new
+// file with the new contents, the other badge the same file (a hard link to
+// the previous render's).
+func TestRenderLinksOnlyUnchangedFiles(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		render func(dir string, in Input) error
+	}{
+		{"Render", func(dir string, in Input) error { return Render(templates.FS, dir, in) }},
+		{"Renderer", new(Renderer).renderFunc()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "site")
+			in := Input{Title: "T", Generated: fixedNow, Services: []Service{
+				{Name: "a", Status: uptime.Up, LastCheck: fixedNow},
+				{Name: "b", Status: uptime.Up, LastCheck: fixedNow},
+			}}
+			if err := tt.render(dir, in); err != nil {
+				t.Fatal(err)
+			}
+			a1, b1 := stat(t, dir, "badges/a.svg"), stat(t, dir, "badges/b.svg")
+			in.Services[1].Status = uptime.Down
+			if err := tt.render(dir, in); err != nil {
+				t.Fatal(err)
+			}
+			if a2 := stat(t, dir, "badges/a.svg"); !os.SameFile(a1, a2) {
+				t.Error("unchanged badges/a.svg was written again, want it linked")
+			}
+			if b2 := stat(t, dir, "badges/b.svg"); os.SameFile(b1, b2) {
+				t.Error("changed badges/b.svg was linked, want it written")
+			}
+			sameAsFiles(t, dir, in, "badges/a.svg", "badges/b.svg", "index.html", "services/b.html")
+		})
+	}
+}
+
+// TestRendererRereadsTouchedFiles edits a rendered badge in place behind a
+// Renderer's back: the next render must not trust its memory of the file.
+func TestRendererRereadsTouchedFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "site")
+	in := Input{Title: "T", Generated: fixedNow, Services: []Service{{Name: "a", Status: uptime.Up, LastCheck: fixedNow}}}
+	render := new(Renderer).renderFunc()
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	badge := filepath.Join(dir, "badges", "a.svg")
+	b, err := os.ReadFile(badge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same size, same inode, other bytes, a later modification time.
+	later := stat(t, dir, "badges/a.svg").ModTime().Add(time.Second)
+	write(t, badge, bytes.Repeat([]byte("x"), len(b)))
+	if err := os.Chtimes(badge, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	sameAsFiles(t, dir, in, "badges/a.svg")
+}
+
+func (r *Renderer) renderFunc() func(dir string, in Input) error {
+	return func(dir string, in Input) error { return r.Render(templates.FS, dir, in) }
+}
+
+func stat(t *testing.T, dir, name string) os.FileInfo {
+	t.Helper()
+	info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// sameAsFiles checks that dir holds names as Files renders them from in.
+func sameAsFiles(t *testing.T, dir string, in Input, names ...string) {
+	t.Helper()
+	want, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil || !bytes.Equal(got, want[name]) {
+			t.Errorf("%s after the render = %q (%v), want %q", name, got, err, want[name])
+		}
+	}
+}
+
+func TestReuse(t *testing.T) {
+	data := []byte("<svg>same</svg>")
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, old string)
+		want  bool
+	}{
+		{"same bytes", func(t *testing.T, old string) { write(t, old, data) }, true},
+		{"missing", func(t *testing.T, old string) {}, false},
+		{"same size, other bytes", func(t *testing.T, old string) { write(t, old, []byte("<svg>diff</svg>")) }, false},
+		{"shorter", func(t *testing.T, old string) { write(t, old, data[:5]) }, false},
+		{"longer", func(t *testing.T, old string) { write(t, old, append(slices.Clone(data), '\n')) }, false},
+		{"symlink to the same bytes", func(t *testing.T, old string) {
+			target := old + ".target"
+			write(t, target, data)
+			if err := os.Symlink(target, old); err != nil {
+				t.Skip(err)
+			}
+		}, false},
+		{"folder", func(t *testing.T, old string) { os.Mkdir(old, 0o755) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			old, path := filepath.Join(tmp, "old.svg"), filepath.Join(tmp, "new.svg")
+			tt.setup(t, old)
+			if got := reuse(old, path, data); got != tt.want {
+				t.Fatalf("reuse(%s) = %v, want %v", tt.name, got, tt.want)
+			}
+			_, err := os.Lstat(path)
+			if linked := err == nil; linked != tt.want {
+				t.Errorf("reuse(%s): new file exists = %v, want %v", tt.name, linked, tt.want)
+			}
+		})
+	}
+}
+
+func write(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
