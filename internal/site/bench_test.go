@@ -19,13 +19,18 @@ import (
 // minute, so the histograms are as full as in production) and raw checks for
 // the last rawDays days.
 func bigData(tb testing.TB, n, days, rawDays int) (*config.Config, string, *tracker.State) {
+	return benchData(tb, n, days, rawDays, time.Minute)
+}
+
+// benchData is bigData with a check every step.
+func benchData(tb testing.TB, n, days, rawDays int, step time.Duration) (*config.Config, string, *tracker.State) {
 	tb.Helper()
 	dir := tb.TempDir()
 	var toml strings.Builder
 	toml.WriteString("[settings]\ntitle = \"Bench\"\n")
 	names := make([]string, n)
 	for i := range names {
-		names[i] = fmt.Sprintf("service %03d", i)
+		names[i] = fmt.Sprintf("service %05d", i)
 		fmt.Fprintf(&toml, "[[service]]\nname = %q\nurl = \"https://example.org/%d\"\n", names[i], i)
 	}
 	cfg, err := config.Parse("bench.toml", []byte(toml.String()), func(string) string { return "" })
@@ -38,8 +43,8 @@ func bigData(tb testing.TB, n, days, rawDays int) (*config.Config, string, *trac
 	for d := days - 1; d >= 0; d-- {
 		day := today.AddDate(0, 0, -d)
 		var results []uptime.Result
-		for m := 0; m < 1440; m++ {
-			at := day.Add(time.Duration(m) * time.Minute)
+		for m := 0; m < int(24*time.Hour/step); m++ {
+			at := day.Add(time.Duration(m) * step)
 			if at.After(fixedNow) {
 				break
 			}
@@ -56,7 +61,7 @@ func bigData(tb testing.TB, n, days, rawDays int) (*config.Config, string, *trac
 				tb.Fatal(err)
 			}
 		}
-		if err := store.AddToRollups(results, time.Minute); err != nil {
+		if err := store.AddToRollups(results, step); err != nil {
 			tb.Fatal(err)
 		}
 	}
