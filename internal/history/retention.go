@@ -56,7 +56,7 @@ func (s *Store) PruneAll(now time.Time, keep Retention, interval time.Duration, 
 	today := dayOf(now)
 	checksCutoff := today.AddDate(0, 0, -max(keep.Checks, 0))
 	longCutoff := today.AddDate(0, 0, -max(keep.Incidents, 0))
-	if _, err := s.pruneChecks(checksCutoff, longCutoff, interval, dryRun, &rep); err != nil {
+	if err := s.pruneChecks(checksCutoff, longCutoff, interval, dryRun, &rep); err != nil {
 		return rep, fmt.Errorf("prune: %w", err)
 	}
 	if err := s.pruneRollups(longCutoff, dryRun, &rep); err != nil {
@@ -71,24 +71,20 @@ func (s *Store) PruneAll(now time.Time, keep Retention, interval time.Duration, 
 // pruneChecks removes the check files of days that ended at or before
 // cutoff. A missing rollup is built first unless its day is itself older
 // than rollupCutoff, which would prune it at once.
-func (s *Store) pruneChecks(cutoff, rollupCutoff time.Time, interval time.Duration, dryRun bool, rep *PruneReport) ([]time.Time, error) {
+func (s *Store) pruneChecks(cutoff, rollupCutoff time.Time, interval time.Duration, dryRun bool, rep *PruneReport) error {
 	old, err := s.oldFiles(ChecksDir, ".jsonl", cutoff, rep)
 	if err != nil || len(old) == 0 {
-		return nil, err
-	}
-	days := make([]time.Time, len(old))
-	for i, f := range old {
-		days[i] = f.day
+		return err
 	}
 	if dryRun {
 		for _, f := range old {
 			rep.Files = append(rep.Files, f.PrunedFile)
 		}
-		return days, nil
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, f := range old {
+	for _, f := range old {
 		date := f.day.Format(dateLayout)
 		if f.day.Add(24 * time.Hour).After(rollupCutoff) {
 			if _, err := os.Stat(s.rollupFile(date)); errors.Is(err, fs.ErrNotExist) {
@@ -98,17 +94,17 @@ func (s *Store) pruneChecks(cutoff, rollupCutoff time.Time, interval time.Durati
 					err = s.writeRollup(d)
 				}
 				if err != nil {
-					return days[:i], fmt.Errorf("rollup of %s: %w", date, err)
+					return fmt.Errorf("rollup of %s: %w", date, err)
 				}
 			}
 		}
 		if err := os.Remove(s.checkFile(f.day)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return days[:i], err
+			return err
 		}
 		delete(s.checked, s.checkFile(f.day))
 		rep.Files = append(rep.Files, f.PrunedFile)
 	}
-	return days, atomicfile.SyncDir(filepath.Join(s.dir, ChecksDir))
+	return atomicfile.SyncDir(filepath.Join(s.dir, ChecksDir))
 }
 
 // pruneRollups removes the rollups of days that ended at or before cutoff.

@@ -296,23 +296,32 @@ func TestPrune(t *testing.T) {
 			}
 		}
 	}
-	cutoff := at(t, "2026-11-23T00:00:00Z") // the 22nd has just ended
-	want := []time.Time{at(t, "2026-11-21T00:00:00Z"), at(t, "2026-11-22T00:00:00Z")}
-	got, err := s.Prune(cutoff, time.Minute, true)
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("Prune(dry run) = %v, %v, want %v", got, err, want)
+	now := at(t, "2026-11-23T12:00:00Z") // keeping no whole past day: the 21st and 22nd go
+	keep := Retention{Checks: 0, Incidents: 365}
+	want := []string{"2026-11-21.jsonl", "2026-11-22.jsonl"}
+	removed := func(rep PruneReport) []string {
+		var names []string
+		for _, f := range rep.Files {
+			names = append(names, filepath.Base(f.Path))
+		}
+		return names
+	}
+	rep, err := s.PruneAll(now, keep, time.Minute, true)
+	if got := removed(rep); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("PruneAll(dry run) removed %v, %v, want %v", got, err, want)
 	}
 	if days, _ := s.Days(); len(days) != 3 {
 		t.Errorf("dry run removed files: Days() = %v", days)
 	}
-	if got, err = s.Prune(cutoff, time.Minute, false); err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("Prune() = %v, %v, want %v", got, err, want)
+	rep, err = s.PruneAll(now, keep, time.Minute, false)
+	if got := removed(rep); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("PruneAll() removed %v, %v, want %v", got, err, want)
 	}
 	if days, _ := s.Days(); !reflect.DeepEqual(days, []time.Time{at(t, "2026-11-23T00:00:00Z")}) {
-		t.Errorf("after Prune, Days() = %v, want only 2026-11-23", days)
+		t.Errorf("after PruneAll, Days() = %v, want only 2026-11-23", days)
 	}
 	rollups, err := s.Rollups(at(t, "2026-11-01T00:00:00Z"), at(t, "2026-12-01T00:00:00Z"))
 	if err != nil || len(rollups) != 3 || rollups[0].Services["a"] == nil || rollups[0].Services["a"].Up != 1 {
-		t.Errorf("after Prune, Rollups() = %v, %v, want 3 days, the oldest built before pruning", rollups, err)
+		t.Errorf("after PruneAll, Rollups() = %v, %v, want 3 days, the oldest built before pruning", rollups, err)
 	}
 }
