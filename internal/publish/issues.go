@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,7 +35,11 @@ type Issues struct {
 // Sync applies a cycle's transitions, oldest first. It tries every one and
 // returns the failures joined.
 func (is *Issues) Sync(ctx context.Context, transitions []uptime.Transition) error {
-	if len(transitions) == 0 {
+	// Only DOWN and RECOVERED touch issues; a cycle of reminders alone
+	// must not cost an API call to list the open ones.
+	if !slices.ContainsFunc(transitions, func(t uptime.Transition) bool {
+		return t.Kind == uptime.WentDown || t.Kind == uptime.Recovered
+	}) {
 		return nil
 	}
 	a := newAPI(is.Client, is.Owner, is.Repo, is.Sleep, is.Logger)

@@ -18,6 +18,13 @@ func TestIssues(t *testing.T) {
 	other := uptime.Transition{Kind: uptime.WentDown, Service: "web", IncidentID: "web-20260301T030000Z", Since: since, At: since, Failures: 2}
 	ctx := context.Background()
 
+	// Reminders alone change no issue and cost no request.
+	reminder := down
+	reminder.Kind = uptime.Reminder
+	if err := is.Sync(ctx, []uptime.Transition{reminder}); err != nil || len(f.calls) != 0 {
+		t.Fatalf("Sync(reminder) = %v after %v calls, want nil and no request", err, f.calls)
+	}
+
 	if err := is.Sync(ctx, []uptime.Transition{down, other}); err != nil {
 		t.Fatalf("Sync(DOWN, DOWN): %v", err)
 	}
