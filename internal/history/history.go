@@ -33,7 +33,8 @@ type Store struct {
 	mu      sync.Mutex
 	log     *slog.Logger
 	checked map[string]bool // files whose tail was verified before this Store appended to them
-	days    map[string]*Day // rollups of the days the last AddToRollups touched
+	days    map[string]*Day // rollups in memory: the newest day written, and days folded since
+	dirty   map[string]bool // days folded into but not yet written
 }
 
 // New returns a Store for dataDir. Nothing is read or created until used.
@@ -43,6 +44,7 @@ func New(dataDir string) *Store {
 		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		checked: map[string]bool{},
 		days:    map[string]*Day{},
+		dirty:   map[string]bool{},
 	}
 }
 

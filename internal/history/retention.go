@@ -127,6 +127,7 @@ func (s *Store) pruneRollups(cutoff time.Time, dryRun bool, rep *PruneReport) er
 			return err
 		}
 		delete(s.days, date)
+		delete(s.dirty, date)
 		rep.Files = append(rep.Files, f.PrunedFile)
 	}
 	return atomicfile.SyncDir(filepath.Join(s.dir, RollupsDir))

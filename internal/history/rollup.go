@@ -102,50 +102,18 @@ func (d *Day) service(name string) *ServiceDay {
 	return sd
 }
 
-// AddToRollups folds one cycle's results into the rollups of their days and
-// writes the touched day files atomically. The days it touched stay in
-// memory, so a long-running runner reads each day's file once. It is not
+// AddToRollups adds one cycle's results to the rollups of their days and
+// writes those days at once (FoldIntoRollups, then FlushRollups). It is not
 // idempotent: after an error, do not add the same results again;
 // RebuildRollups recomputes exact counts from the raw files.
 func (s *Store) AddToRollups(results []uptime.Result, interval time.Duration) error {
 	if len(results) == 0 {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	touched := map[string]*Day{}
-	for i := range results {
-		r := &results[i]
-		if validResult(r) != nil {
-			continue // Append refused it too; it is not history
-		}
-		date := r.Time.UTC().Format(dateLayout)
-		day := touched[date]
-		if day == nil {
-			if day = s.days[date]; day == nil {
-				var err error
-				if day, err = s.loadRollup(date); err != nil {
-					return fmt.Errorf("add to rollups: %w", err)
-				}
-			}
-			touched[date] = day
-		}
-		day.service(r.Service).add(r.Status, r.MS, downtimeSec(interval))
+	if err := s.FoldIntoRollups(results, interval); err != nil {
+		return err
 	}
-	s.days = touched
-	dates := make([]string, 0, len(touched))
-	for date := range touched {
-		dates = append(dates, date)
-	}
-	slices.Sort(dates)
-	for _, date := range dates {
-		if err := s.writeRollup(touched[date]); err != nil {
-			// The memory may now be ahead of the disk; read the disk next time.
-			s.days = map[string]*Day{}
-			return fmt.Errorf("add to rollups: %w", err)
-		}
-	}
-	return nil
+	return s.FlushRollups()
 }
 
 func downtimeSec(interval time.Duration) int64 {
