@@ -4,6 +4,7 @@
 package tracker
 
 import (
+	"slices"
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/uptime"
@@ -191,4 +192,17 @@ func (ss *ServiceState) record(r uptime.Result) {
 // started then.
 func incidentID(service string, since time.Time) string {
 	return Slug(service) + "-" + since.UTC().Format("20060102T150405Z")
+}
+
+// Clone is a deep copy of s that later Apply or Ack calls on s leave
+// untouched: a renderer can read it while the runner goes on tracking.
+func (s *State) Clone() *State {
+	c := *s
+	c.Services = make(map[string]*ServiceState, len(s.Services))
+	for name, ss := range s.Services {
+		cp := *ss
+		c.Services[name] = &cp
+	}
+	c.Outbox = slices.Clone(s.Outbox)
+	return &c
 }

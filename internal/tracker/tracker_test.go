@@ -434,3 +434,21 @@ func TestOutboxAndAck(t *testing.T) {
 		t.Fatalf("Outbox after Ack beyond its length = %#v, want empty, not nil", st.Outbox)
 	}
 }
+
+func TestCloneIsIndependent(t *testing.T) {
+	s := New()
+	p := Policy{Thresholds: map[string]int{"web": 1}}
+	down := uptime.Result{Time: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), Service: "web", Status: uptime.Down, Error: uptime.ErrStatus}
+	s.Apply([]uptime.Result{down}, p)
+	c := s.Clone()
+	up := down
+	up.Time, up.Status, up.Error = down.Time.Add(time.Minute), uptime.Up, ""
+	s.Apply([]uptime.Result{up}, p)
+	s.Ack([]bool{true})
+	if ss := c.Services["web"]; ss.Status != uptime.Down || ss.Failures != 1 || !ss.Announced {
+		t.Errorf("clone's web after the original recovered = %+v, want still down and announced", ss)
+	}
+	if len(c.Outbox) != 1 || c.Outbox[0].Kind != uptime.WentDown {
+		t.Errorf("clone's outbox = %+v, want the one DOWN", c.Outbox)
+	}
+}
