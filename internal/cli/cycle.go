@@ -103,6 +103,7 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 		Deliverer:     deliverer(cfg, logger),
 		Logger:        logger,
 		ShutdownGrace: 3 * time.Second,
+		BatchEvery:    runner.DefaultBatchEvery,
 	}
 	render := newSiteRenderer(cfg, g.data, g.site) // keeps past days' rollups between cycles
 	r.Render = func(ctx context.Context, st *tracker.State) error { return render(st, time.Now()) }

@@ -2,43 +2,116 @@ package runner
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/wait"
 )
 
-// Run runs cycles at interval boundaries (aligned to UTC) until ctx is
-// cancelled, never two at once. A cycle that overruns the interval is logged
-// and the next starts right after it. An operational error in one cycle is
-// logged and the runner goes on: a monitor that stops on a full disk would
-// also stop alerting. Run returns nil when ctx ends, or the error that
-// prevented it from starting.
+// Run checks every service once per interval until ctx is cancelled, then
+// lets the checks in flight finish (ShutdownGrace), records them, saves
+// the state and returns nil; it returns an error only when it cannot
+// start.
+//
+// Cycles are aligned to interval boundaries (UTC), but unlike Cycle, Run
+// does not check everything at once: each service has a stable offset
+// after the boundary (see Offset), so the load is flat and each service
+// is checked exactly one interval apart. Four goroutines share the work:
+//
+//   - the dispatcher starts each check at its time (see dispatch);
+//   - the batcher gathers the results that finished for BatchEvery, then
+//     appends them to history, folds them into the rollups, applies the
+//     tracker and saves the state if it fired a transition, and wakes
+//     the courier; when a cycle's last result is in, it writes the
+//     rollups and saves the state;
+//   - the courier delivers the outbox, so a slow Slack never delays
+//     recording; an alert leaves only once the saved state holds it;
+//   - upkeep, once per completed cycle, reloads the maintenance notices,
+//     prunes when due, renders from a copy of the state, syncs issues,
+//     publishes when due and pings the heartbeat. It never holds the
+//     state while it works, so a slow render never delays an alert.
+//
+// An operational error is logged and the runner goes on: a monitor that
+// stops on a full disk would also stop alerting.
 func (r *Runner) Run(ctx context.Context) error {
 	if err := r.Open(); err != nil {
 		return err
 	}
-	interval := r.Config.Settings.Interval
-	for {
-		rep, err := r.Cycle(ctx)
-		if err != nil {
-			r.Logger.Error("cycle failed", "err", err)
-		} else {
-			r.Logger.Debug("cycle done", "services", len(rep.Results), "took", rep.Duration, "transitions", len(rep.Transitions))
-		}
+	r.mu.Lock()
+	r.held = r.maintenance()
+	r.mu.Unlock()
+
+	in := newInbox()
+	done := make(chan Report, 1)
+	kick := make(chan struct{}, 1)
+	rec := &batcher{r: r, in: in, thresholds: r.thresholds(), kick: kick, done: done, cycles: map[time.Time]*Report{}}
+	var wg sync.WaitGroup
+	wg.Go(func() { r.upkeep(ctx, done) })
+	wg.Go(func() { r.courier(ctx, kick) })
+	dispatched := make(chan struct{})
+	go func() {
+		r.dispatch(ctx, newSchedule(r.Config.Services, r.Config.Settings.Interval), in)
+		close(dispatched)
+	}()
+	rec.record(ctx, dispatched)
+	close(kick)
+	close(done)
+	wg.Wait()
+	return nil
+}
+
+// upkeep does what follows a completed cycle, off the alert path.
+func (r *Runner) upkeep(ctx context.Context, cycles <-chan Report) {
+	for rep := range cycles {
 		if ctx.Err() != nil {
-			return nil
+			continue
 		}
-		now := r.now()
-		next := rep.Start.Truncate(interval).Add(interval)
-		if !now.Before(next) {
-			r.Logger.Warn("cycle overran its interval; starting the next one now",
-				"took", now.Sub(rep.Start).Round(time.Millisecond), "interval", interval)
-			next = now
-		}
-		if err := r.sleep(ctx, next.Sub(now)); err != nil {
-			return nil
+		held := r.maintenance()
+		r.mu.Lock()
+		r.held = held
+		r.mu.Unlock()
+		r.pruneIfDue()
+		r.renderIfDue(ctx)
+		r.syncIssues(ctx, rep.Transitions)
+		r.publishIfDue(ctx, rep)
+		if !rep.Failed && !r.deliveryFailing.Load() {
+			r.heartbeat(ctx)
 		}
 	}
+}
+
+// renderDuty bounds the share of the time Run spends rendering: a render
+// that took longer than a renderDuty-th of the interval is not followed by
+// another for renderDuty times as long, so a site that grew slow to
+// render is refreshed less often instead of eating the CPU the checks
+// need. Faster renders happen once per completed cycle.
+const renderDuty = 10
+
+// renderIfDue renders the site from a copy of the state, paced by renderDuty.
+func (r *Runner) renderIfDue(ctx context.Context) {
+	if r.Render == nil {
+		return
+	}
+	// Real time, not r.now: this paces the machine's work, not the schedule.
+	start := time.Now()
+	if pause := renderDuty * r.lastRenderTook; pause > r.Config.Settings.Interval && start.Sub(r.lastRender) < pause {
+		return
+	}
+	r.mu.Lock()
+	st := r.state.Clone()
+	r.mu.Unlock()
+	if err := r.Render(ctx, st); err != nil {
+		r.Logger.Error("render failed", "err", err)
+	}
+	r.lastRender, r.lastRenderTook = start, time.Since(start)
+}
+
+func (r *Runner) thresholds() map[string]int {
+	m := make(map[string]int, len(r.Config.Services))
+	for _, s := range r.Config.Services {
+		m[s.Name] = s.FailureThreshold
+	}
+	return m
 }
 
 func (r *Runner) sleep(ctx context.Context, d time.Duration) error {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/config"
@@ -65,11 +66,26 @@ type Runner struct {
 	// ShutdownGrace is how long checks in flight may finish after ctx is
 	// cancelled before they are cut; cut checks are recorded as inconclusive.
 	ShutdownGrace time.Duration
+	// BatchEvery is how long Run's recorder gathers results before
+	// recording them (see DefaultBatchEvery); 0 records them as they come.
+	BatchEvery time.Duration
 
-	history      *history.Store
-	state        *tracker.State
-	lastPublish  time.Time
-	publishRetry bool
+	history *history.Store
+
+	// mu guards state and what goes with it once Run has several
+	// goroutines: the recorder, the courier and upkeep.
+	mu            sync.Mutex
+	state         *tracker.State
+	held          func(service string, at time.Time) bool
+	unsaved       bool // the state changed since it was last saved
+	alertsUnsaved bool // the outbox holds alerts the state file does not
+
+	deliveryFailing atomic.Bool
+	inFlight        atomic.Int64 // checks Run started that have not reached the inbox
+	lastPublish     time.Time
+	publishRetry    bool
+	lastRender      time.Time
+	lastRenderTook  time.Duration
 }
 
 // Report is what one cycle did, for the `once` table and the logs.
@@ -82,6 +98,7 @@ type Report struct {
 	Delivered   int
 	Queued      int  // alerts still in the outbox after delivery
 	CanaryDown  bool // the monitor's own network failed: downs became inconclusive
+	Failed      bool // some of the cycle's results could not be recorded
 }
 
 // Open loads the state file. A corrupt or unknown-version state stops the
@@ -130,25 +147,13 @@ func (r *Runner) Cycle(ctx context.Context) (Report, error) {
 	// 3. Track; the outage history is written before the state that
 	// forgets the outage, so a crash in between can duplicate an incident
 	// line (readers dedupe by id) but never lose one.
-	thresholds := make(map[string]int, len(cfg.Services))
-	for _, s := range cfg.Services {
-		thresholds[s.Name] = s.FailureThreshold
-	}
 	rep.Transitions = r.state.Apply(rep.Results, tracker.Policy{
-		Thresholds:  thresholds,
+		Thresholds:  r.thresholds(),
 		RemindEvery: cfg.Slack.RemindEvery,
 		Held:        r.maintenance(),
 	})
-	var ended []uptime.Incident
-	for _, t := range rep.Transitions {
-		if t.Kind == uptime.Recovered {
-			ended = append(ended, uptime.IncidentFrom(t))
-		}
-	}
-	if len(ended) > 0 {
-		if err := r.history.AppendIncidents(ended); err != nil {
-			return rep, fmt.Errorf("record incidents: %w", err)
-		}
+	if err := r.recordIncidents(rep.Transitions); err != nil {
+		return rep, err
 	}
 	rep.Streaks = make(map[string]int, len(rep.Results))
 	for name, ss := range r.state.Services {
@@ -261,14 +266,43 @@ func markInconclusive(results []uptime.Result, why string) {
 	}
 }
 
+// recordIncidents appends the outages that ts ended to the incident log.
+func (r *Runner) recordIncidents(ts []uptime.Transition) error {
+	var ended []uptime.Incident
+	for _, t := range ts {
+		if t.Kind == uptime.Recovered {
+			ended = append(ended, uptime.IncidentFrom(t))
+		}
+	}
+	if len(ended) == 0 {
+		return nil
+	}
+	if err := r.history.AppendIncidents(ended); err != nil {
+		r.Logger.Error("incidents not recorded", "err", err)
+		return fmt.Errorf("record incidents: %w", err)
+	}
+	return nil
+}
+
+// deliver hands the outbox to the deliverer without holding the state,
+// then drops what it accepted and saves. Alerts queued meanwhile stay.
 func (r *Runner) deliver(ctx context.Context, rep *Report) error {
-	outbox := r.state.Outbox
+	r.mu.Lock()
+	outbox := r.state.Outbox // Apply only appends and Ack makes a new slice: this prefix stays put
+	if r.alertsUnsaved {
+		outbox = nil // not in the saved state yet: the recorder saves, then wakes us again
+	}
+	rep.Queued = len(r.state.Outbox)
+	r.mu.Unlock()
 	if len(outbox) == 0 {
 		return nil
 	}
 	accepted, err := r.Deliverer.Deliver(ctx, outbox)
+	accepted = accepted[:min(len(accepted), len(outbox))] // never an alert queued meanwhile
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	n := 0
-	for i := range min(len(accepted), len(outbox)) {
+	for i := range accepted {
 		if accepted[i] {
 			n++
 		}
@@ -291,7 +325,16 @@ func (r *Runner) saveState() error {
 	if err := r.state.Save(filepath.Join(r.DataDir, StateFile)); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
+	r.unsaved, r.alertsUnsaved = false, false
 	return nil
+}
+
+// saveLocked is saveState for Run's goroutines, which hold r.mu and log
+// a failure instead of returning it: the next batch tries again.
+func (r *Runner) saveLocked() {
+	if err := r.saveState(); err != nil {
+		r.Logger.Error("state not saved; trying again with the next batch", "err", err)
+	}
 }
 
 // heartbeat tells an outside dead man's switch that a cycle completed. Its

@@ -292,48 +292,6 @@ func TestShutdownCutsChecksAsInconclusiveAndSaves(t *testing.T) {
 	}
 }
 
-func TestRunAlignsCyclesToTheInterval(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 11, 24, 10, 0, 17, 0, time.UTC)}
-	sc := &script{now: clock.Now, cycle: map[string]int{}, plan: map[string][]uptime.Status{"a": {uptime.Up}}}
-	sc.during = func(n int) {
-		if n == 2 {
-			clock.Advance(90 * time.Second) // the second cycle overruns its interval
-		}
-	}
-	r, logs := newTestRunner(t, testConfig("a"), sc, &recorder{accept: -1}, clock)
-	ctx, cancel := context.WithCancel(context.Background())
-	var waits []time.Duration
-	r.Sleep = func(ctx context.Context, d time.Duration) error {
-		waits = append(waits, d)
-		if len(waits) == 4 {
-			cancel()
-			return ctx.Err()
-		}
-		clock.Advance(d)
-		return nil
-	}
-	if err := r.Run(ctx); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	// 10:00:17 → wait to 10:01:00; 10:01:00 runs until 10:02:30 (overrun) →
-	// no wait; 10:02:30 → wait to 10:03:00; 10:03:00 → wait a full minute.
-	want := []time.Duration{43 * time.Second, 0, 30 * time.Second, time.Minute}
-	if len(waits) != len(want) {
-		t.Fatalf("waits = %v, want %v", waits, want)
-	}
-	for i := range want {
-		if waits[i] != want[i] {
-			t.Errorf("wait %d = %v, want %v (all: %v)", i, waits[i], want[i], waits)
-		}
-	}
-	if sc.checks != 4 {
-		t.Errorf("ran %d cycles, want 4", sc.checks)
-	}
-	if !strings.Contains(logs.String(), "overran") {
-		t.Errorf("overrun not logged:\n%s", logs)
-	}
-}
-
 func TestSecondLockIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	first, err := AcquireLock(dir)

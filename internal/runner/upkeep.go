@@ -11,10 +11,14 @@ import (
 // pruneIfDue drops history past its retention once a day at prune_at UTC;
 // a `once` run prunes on its first cycle after prune_at, however late. A
 // failed prune is logged and tried again next cycle: it never stops checks.
+// The state is not held while files go, so checks and alerts never wait.
 func (r *Runner) pruneIfDue() {
 	s := r.Config.Settings
 	now := r.now()
-	if !history.PruneDue(now, r.state.LastPrune, s.PruneAt) {
+	r.mu.Lock()
+	due := history.PruneDue(now, r.state.LastPrune, s.PruneAt)
+	r.mu.Unlock()
+	if !due {
 		return
 	}
 	keep := history.Retention{Checks: s.RetentionDays, Incidents: s.IncidentRetentionDays}
@@ -23,9 +27,11 @@ func (r *Runner) pruneIfDue() {
 		r.Logger.Error("prune failed; trying again next cycle", "err", err)
 		return
 	}
-	r.state.LastPrune = now
 	r.Logger.Info("pruned history", "files", len(rep.Files), "incident_lines", rep.IncidentLines,
 		"bytes", rep.Bytes(), "left", rep.Left)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state.LastPrune = now
 	if err := r.saveState(); err != nil {
 		r.Logger.Error("prune recorded but state not saved", "err", err)
 	}

@@ -1,0 +1,159 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"hash/fnv"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// spreadPerService is how far apart, on average, Run starts the checks of
+// one cycle: they are spread over min(interval, services × this), so a
+// handful of services is checked together at the interval boundary and
+// 10,000 at 60 s fill the interval evenly (about 167 checks a second)
+// instead of arriving in one burst.
+const spreadPerService = 6 * time.Millisecond
+
+// Offset is where in a window of the given width a service's checks start
+// after each interval boundary: the same for the same name and window, so
+// a restart keeps every service's rhythm.
+func Offset(name string, window time.Duration) time.Duration {
+	if window <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return time.Duration(h.Sum64() % uint64(window))
+}
+
+// schedule says when in each cycle each service is checked.
+type schedule struct {
+	interval time.Duration
+	offsets  []time.Duration // after the boundary, by service index
+	order    []int           // service indexes by offset
+}
+
+func newSchedule(services []uptime.Service, interval time.Duration) schedule {
+	window := min(interval, time.Duration(len(services))*spreadPerService)
+	s := schedule{interval: interval, offsets: make([]time.Duration, len(services))}
+	for i, svc := range services {
+		s.offsets[i] = Offset(svc.Name, window)
+		s.order = append(s.order, i)
+	}
+	slices.SortStableFunc(s.order, func(a, b int) int { return cmp.Compare(s.offsets[a], s.offsets[b]) })
+	return s
+}
+
+// inbox holds the results that finished since the recorder last looked,
+// each with the cycle (its interval boundary) it belongs to.
+type inbox struct {
+	mu      sync.Mutex
+	results []uptime.Result
+	cycles  []time.Time
+	ready   chan struct{} // signalled when the inbox stops being empty
+}
+
+func newInbox() *inbox { return &inbox{ready: make(chan struct{}, 1)} }
+
+func (in *inbox) put(res uptime.Result, cycle time.Time) {
+	in.mu.Lock()
+	in.results = append(in.results, res)
+	in.cycles = append(in.cycles, cycle)
+	in.mu.Unlock()
+	select {
+	case in.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take empties the inbox into results and cycles (reused between batches).
+func (in *inbox) take(results []uptime.Result, cycles []time.Time) ([]uptime.Result, []time.Time) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	results = append(results[:0], in.results...)
+	cycles = append(cycles[:0], in.cycles...)
+	clear(in.results)
+	in.results, in.cycles = in.results[:0], in.cycles[:0]
+	return results, cycles
+}
+
+// dispatch starts each service's check at its time in every cycle until
+// ctx ends, then waits for the checks in flight; they get ShutdownGrace
+// to finish before they are cut (and recorded as inconclusive).
+//
+// The first cycle is the one the start falls in: services whose time in
+// it has passed are checked at once, so every service is checked in it.
+// A service's check never starts before its previous one ended, so its
+// results, and its history lines, stay in time order. If the dispatcher
+// falls a whole interval behind (the machine was suspended, or checks
+// queue behind max_parallel), it logs the overrun and goes on with the
+// current cycle, as at the start, instead of replaying the missed ones.
+func (r *Runner) dispatch(ctx context.Context, sch schedule, out *inbox) {
+	checkCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(r.ShutdownGrace, cancel)
+		<-checkCtx.Done()
+		t.Stop()
+	})
+	defer stop()
+
+	services := r.Config.Services
+	deadline := r.Config.Settings.CheckDeadline
+	sem := make(chan struct{}, max(r.Config.Settings.MaxParallel, 1))
+	// Each service's checks form a chain: one starts after the previous
+	// one is in the inbox, whatever order the goroutines get to run in.
+	last := make([]chan struct{}, len(services))
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for cycle := r.now().Truncate(sch.interval); ; {
+		stale := false
+		for _, i := range sch.order {
+			due := cycle.Add(sch.offsets[i])
+			// Checks due within a millisecond go out together: fewer timers.
+			if d := due.Sub(r.now()); d > time.Millisecond {
+				if r.sleep(ctx, d) != nil {
+					return
+				}
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if late := r.now().Sub(due); late >= sch.interval {
+				r.Logger.Warn("checks fell behind by more than an interval; going on with the current cycle",
+					"behind", late.Round(time.Millisecond), "interval", sch.interval)
+				stale = true
+				break
+			}
+			svc, of, prev, done := services[i], cycle, last[i], make(chan struct{})
+			last[i] = done
+			r.inFlight.Add(1)
+			wg.Go(func() {
+				defer r.inFlight.Add(-1)
+				defer close(done)
+				if prev != nil {
+					<-prev
+				}
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				cctx, cancelCheck := context.WithTimeout(checkCtx, deadline)
+				res := r.Checker.Check(cctx, svc)
+				cancelCheck()
+				if res.Status == uptime.Down && errors.Is(checkCtx.Err(), context.Canceled) && ctx.Err() != nil {
+					res.Status, res.Detail = uptime.Inconclusive, "check cut short by shutdown"
+				}
+				out.put(res, of)
+			})
+		}
+		if stale {
+			cycle = r.now().Truncate(sch.interval)
+		} else {
+			cycle = cycle.Add(sch.interval)
+		}
+	}
+}
