@@ -36,7 +36,7 @@ func (p *Prober) asyncAttempt(ctx context.Context, svc uptime.Service) outcome {
 
 func (c *client) submitAndPoll(ctx context.Context, svc uptime.Service) outcome {
 	method := cmpOr(svc.Method, http.MethodPost)
-	r := c.do(ctx, method, svc.URL, svc.Body)
+	r := c.do(ctx, method, svc.URL, svc.Body, true)
 	o := outcome{code: r.code}
 	taskID, kind, detail := submitted(r, method, svc.URL)
 	if kind != "" {
@@ -56,7 +56,7 @@ func (c *client) submitAndPoll(ctx context.Context, svc uptime.Service) outcome 
 			break
 		}
 		o.polls++
-		r := c.do(ctx, http.MethodGet, pollURL, "")
+		r := c.do(ctx, http.MethodGet, pollURL, "", true)
 		if r.code != 0 {
 			o.code = r.code
 		}

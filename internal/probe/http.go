@@ -27,7 +27,11 @@ func (p *Prober) plainAttempt(ctx context.Context, svc uptime.Service) outcome {
 	defer c.close()
 	method := cmpOr(svc.Method, http.MethodGet)
 
-	r := c.do(ctx, method, svc.URL, svc.Body)
+	// The body is read to its end (or the cap) either way, so that a
+	// connection that breaks mid-body is down and latency covers the whole
+	// answer; it is kept only when an assertion will look at it.
+	keep := svc.ExpectBody != "" || len(svc.ExpectJSON) > 0
+	r := c.do(ctx, method, svc.URL, svc.Body, keep)
 	o := outcome{code: r.code, latency: r.latency, kind: r.kind, detail: r.detail}
 	if o.kind != "" {
 		return o
@@ -42,42 +46,101 @@ func (p *Prober) plainAttempt(ctx context.Context, svc uptime.Service) outcome {
 		o.detail = fmt.Sprintf("HTTP %d from %s %s, want %s", r.code, method, detailURL(svc.URL), wantStatus(svc.ExpectedStatus))
 		return o
 	}
-	o.kind, o.detail = assertBody(r.body, svc.ExpectBody, svc.ExpectJSON)
+	if keep {
+		o.kind, o.detail = assertBody(r.body, svc.ExpectBody, svc.ExpectJSON)
+	}
 	return o
 }
 
-// client is one attempt's HTTP client. Its transport is new and keeps no
-// connection alive, so every request dials afresh and a stale keep-alive
-// connection can never hide an outage.
+// maxHeaderBytes caps a response's headers.
+const maxHeaderBytes = 64 << 10
+
+// client is one attempt's HTTP client. Every request it sends dials afresh
+// and its connection is closed after the answer, so a stale keep-alive
+// connection can never hide an outage. It is its own RoundTripper: plain
+// http goes through the Prober's shared transport, https through a
+// transport of the attempt's own (see RoundTrip).
 type client struct {
 	p       *Prober
 	svc     uptime.Service
-	hc      *http.Client
-	tr      *http.Transport
+	hc      http.Client
+	tls     *http.Transport // made at the attempt's first https request
 	maxBody int64
 }
 
 func (p *Prober) newClient(svc uptime.Service) *client {
-	dial := p.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	// No proxy from the environment: the monitor should see a service the
-	// way the public reaches it.
-	tr := &http.Transport{
-		DialContext:            dial,
-		DisableKeepAlives:      true,
-		ForceAttemptHTTP2:      true,
-		TLSHandshakeTimeout:    svc.Timeout,
-		ResponseHeaderTimeout:  svc.Timeout,
-		MaxResponseHeaderBytes: 64 << 10,
-	}
-	c := &client{p: p, svc: svc, tr: tr, maxBody: p.maxBody()}
-	c.hc = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	p.init.Do(p.build)
+	c := &client{p: p, svc: svc, maxBody: p.maxBody()}
+	c.hc = http.Client{Transport: c, CheckRedirect: c.checkRedirect}
 	return c
 }
 
-func (c *client) close() { c.tr.CloseIdleConnections() }
+// build makes what every check shares: the dialer and the plain-http
+// transport. Neither holds a connection between requests.
+func (p *Prober) build() {
+	// A connection lives for one request, far less than the first TCP
+	// keep-alive probe would wait; enabling them costs syscalls per check.
+	p.dialer = net.Dialer{KeepAlive: -1}
+	// HTTP/1 only, keep-alives off: each request gets a new connection,
+	// closed once its body is read, and nothing is pooled, so one transport
+	// serves every check at once. No proxy from the environment: the
+	// monitor should see a service the way the public reaches it. The
+	// per-request timeout is the request's context (see do), which starts
+	// before the dial, so it also bounds the headers.
+	var h1 http.Protocols
+	h1.SetHTTP1(true)
+	p.plain = &http.Transport{
+		DialContext:            p.dial,
+		DisableKeepAlives:      true,
+		Protocols:              &h1,
+		MaxResponseHeaderBytes: maxHeaderBytes,
+	}
+}
+
+// RoundTrip sends plain http through the shared transport and https through
+// the attempt's own. HTTPS cannot share: an HTTP/2 transport hands a new
+// request to any open connection to the same host, so two checks of one
+// host running at once would share a connection, keep-alives off or not.
+// A TLS handshake costs far more than the transport anyway.
+func (c *client) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" {
+		return c.p.plain.RoundTrip(req)
+	}
+	if c.tls == nil {
+		c.tls = &http.Transport{
+			DialContext:            c.p.dial,
+			DisableKeepAlives:      true,
+			ForceAttemptHTTP2:      true,
+			TLSHandshakeTimeout:    c.svc.Timeout,
+			ResponseHeaderTimeout:  c.svc.Timeout,
+			MaxResponseHeaderBytes: maxHeaderBytes,
+		}
+	}
+	return c.tls.RoundTrip(req)
+}
+
+func (c *client) close() {
+	if c.tls != nil {
+		c.tls.CloseIdleConnections()
+	}
+}
+
+// requestCtxKey carries a request's own context to the dialer. net/http
+// dials with a context detached from the request, so that a later request
+// may take the connection; with keep-alives off none ever will, and a dial
+// that outlived its request (to a black-holed address, say) would hold a
+// goroutine and a socket for minutes.
+type requestCtxKey struct{}
+
+func (p *Prober) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if rc, ok := ctx.Value(requestCtxKey{}).(context.Context); ok {
+		ctx = rc
+	}
+	if p.DialContext != nil {
+		return p.DialContext(ctx, network, addr)
+	}
+	return p.dialer.DialContext(ctx, network, addr)
+}
 
 // checkRedirect enforces follow_redirects and the redirect limit, and keeps
 // secret headers on the original host: Go drops Authorization and Cookie on
@@ -120,8 +183,9 @@ type response struct {
 }
 
 // do sends one request under the service's per-request timeout and reads
-// at most maxBody bytes of the answer. Latency runs to the end of that read.
-func (c *client) do(ctx context.Context, method, url, body string) response {
+// at most maxBody bytes of the answer, keeping them if keep is set.
+// Latency runs to the end of that read.
+func (c *client) do(ctx context.Context, method, url, body string, keep bool) response {
 	if c.svc.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.svc.Timeout)
@@ -131,7 +195,7 @@ func (c *client) do(ctx context.Context, method, url, body string) response {
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, requestCtxKey{}, ctx), method, url, rd)
 	if err != nil {
 		// The text of a bad URL may hold a secret; name the problem only.
 		return response{kind: uptime.ErrInternal, detail: "cannot build the " + method + " request: check url and method"}
@@ -153,12 +217,44 @@ func (c *client) do(ctx context.Context, method, url, body string) response {
 		return r
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody))
-	r := response{code: resp.StatusCode, body: b, latency: c.p.now().Sub(start)}
+	r := response{code: resp.StatusCode}
+	if keep {
+		r.body, err = readBody(resp.Body, resp.ContentLength, c.maxBody)
+	} else {
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, c.maxBody))
+	}
+	r.latency = c.p.now().Sub(start)
 	if err != nil {
 		r.kind, r.detail = failure(ctx, method+" "+detailURL(url)+" body", err, r.latency)
 	}
 	return r
+}
+
+// readBody reads r to its end or to limit bytes, like io.ReadAll on an
+// io.LimitReader, but sized from the Content-Length when there is one, so
+// that a body of a few KiB is not copied through a chain of growing
+// buffers. The length is the server's word, so it is trusted only up to
+// 64 KiB; beyond that the buffer grows as it fills.
+func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
+	size := int64(512)
+	if contentLength >= 0 {
+		size = min(contentLength, limit, 64<<10) + 1 // room to see io.EOF without growing
+	}
+	b := make([]byte, 0, size)
+	lr := io.LimitedReader{R: r, N: limit}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // failure classifies a transport error and words its detail without the

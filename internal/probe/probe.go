@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -16,7 +18,8 @@ import (
 )
 
 // Prober runs checks. The zero value is not usable; fill the fields.
-// A Prober holds no state between checks, so one may run many checks at once.
+// A Prober holds no connection between checks (every request dials
+// afresh), so one may run many checks at once.
 type Prober struct {
 	// UserAgent is "statusgen/<version> (+<status_page_url>)", set by the caller.
 	UserAgent string
@@ -29,6 +32,10 @@ type Prober struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// DialContext opens connections, for tests; nil means a net.Dialer.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	init   sync.Once       // builds the two below at the first check
+	dialer net.Dialer      // used when DialContext is nil
+	plain  *http.Transport // for plain http, shared by every check
 }
 
 // DefaultMaxBody is the body cap used when Prober.MaxBody is 0.

@@ -184,6 +184,62 @@ func TestCheckFreshConnection(t *testing.T) {
 	}
 }
 
+// TestCheckParallelFreshConnections: checks running at once share the
+// Prober, never a connection, and a later wave finds none to reuse.
+func TestCheckParallelFreshConnections(t *testing.T) {
+	const checks, waves = 20, 2
+	var conns atomic.Int32
+	var arrived sync.WaitGroup
+	var release chan struct{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Done()
+		<-release // hold every answer until the whole wave is in flight
+	}))
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	p, _ := newProber()
+	for range waves {
+		arrived.Add(checks)
+		release = make(chan struct{})
+		go func() { arrived.Wait(); close(release) }()
+		var wg sync.WaitGroup
+		for range checks {
+			wg.Go(func() { checkResult(t, p.Check(context.Background(), plainService(srv.URL)), uptime.Up, "") })
+		}
+		wg.Wait()
+	}
+	if n := conns.Load(); n != checks*waves {
+		t.Errorf("%d waves of %d parallel Check() opened %d connections, want %d", waves, checks, n, checks*waves)
+	}
+}
+
+// TestCheckAbandonedDialEnds: a dial that outlives its request (the check
+// timed out while connecting) is cancelled with it, not left to the
+// operating system's connect timeout.
+func TestCheckAbandonedDialEnds(t *testing.T) {
+	dialEnded := make(chan struct{})
+	p, _ := newProber()
+	p.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		<-ctx.Done() // a black-holed address: only the context ends the wait
+		close(dialEnded)
+		return nil, ctx.Err()
+	}
+	svc := plainService("http://192.0.2.1/healthz")
+	svc.Timeout = 20 * time.Millisecond
+	checkResult(t, p.Check(context.Background(), svc), uptime.Down, uptime.ErrTimeout)
+	select {
+	case <-dialEnded:
+	case <-time.After(5 * time.Second):
+		t.Error("Check() returned but its dial was still waiting 5s later, want it cancelled")
+	}
+}
+
 func TestCheckParallelNoLeak(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	before := runtime.NumGoroutine()
