@@ -21,8 +21,8 @@ run: build
 # Every performance target in one table (see README, Performance): the Go
 # benchmarks (medians of 5 runs) and a load run of `statusgen run` against a
 # local target. LOAD_FLAGS scales the load run, e.g.
-# LOAD_FLAGS="-services 10000 -interval 60s -cycles 3" for the full size.
-LOAD_FLAGS ?= -services 10000 -interval 20s -cycles 2
+# LOAD_FLAGS="-services 1000 -interval 20s -cycles 1" for a quick look.
+LOAD_FLAGS ?= -services 10000 -interval 60s -cycles 2
 bench: build
 	$(GO) run ./cmd/statusgen-load -bin $(BIN) $(LOAD_FLAGS)
 

@@ -37,7 +37,7 @@ import (
 func main() {
 	bin := flag.String("bin", "bin/statusgen", "the statusgen binary to measure")
 	services := flag.Int("services", 10000, "services for the runner")
-	interval := flag.Duration("interval", 20*time.Second, "the runner's interval")
+	interval := flag.Duration("interval", time.Minute, "the runner's interval")
 	cycles := flag.Int("cycles", 2, "steady-state intervals measured after the first")
 	count := flag.Int("count", 5, "runs of each Go benchmark (the median is shown)")
 	rebuild := flag.Bool("rebuild", true, "rebuild 60 days × 100 services of rollups (8.6 M lines)")
@@ -159,7 +159,7 @@ func (t *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.checks.Add(1)
-	n := t.perSvc[i].Add(1)
+	t.perSvc[i].Add(1)
 	if from := t.failFrom.Load(); from != 0 && t.failing[i] && time.Now().UnixNano() >= from {
 		t.mu.Lock()
 		name := svcName(i)
@@ -172,7 +172,6 @@ func (t *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	_ = n
 	io.WriteString(w, `{"allReady": true}`)
 }
 
@@ -220,7 +219,6 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 		close(exited)
 	}()
 	pid := cmd.Process.Pid
-	start := time.Now()
 	defer func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		<-exited
@@ -253,7 +251,6 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	cpu1, checks1, t1 := cpuTicks(pid), t.checks.Load(), time.Now()
 	// Let the second failing check of every failing service land and alert.
 	time.Sleep(interval + 2*time.Second)
-	_ = start
 
 	select {
 	case <-exited:
@@ -275,9 +272,6 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	missing := 0
 	for i := range t.failing {
 		c, ok := t.confirmed[svcName(i)]
-		a, ok2 := t.alerts[svcName(i)+"#1"]
-		_ = a
-		_ = ok2
 		if s, sent := t.alerts[svcName(i)]; ok && sent {
 			lat = append(lat, float64(s.Sub(c).Milliseconds()))
 		} else {

@@ -194,7 +194,10 @@ func (b *batcher) toUpkeep(c *Report) {
 // After a failed delivery it waits retryAfter before trying again. When
 // kick is closed it makes one last attempt, bounded by ShutdownGrace.
 func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
-	retryAfter := max(r.Config.Settings.Interval/6, time.Second)
+	retryAfter := r.retryAfter
+	if retryAfter <= 0 {
+		retryAfter = max(r.Config.Settings.Interval/6, time.Second)
+	}
 	retry := false
 	for {
 		open := true

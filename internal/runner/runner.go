@@ -81,7 +81,8 @@ type Runner struct {
 	alertsUnsaved bool // the outbox holds alerts the state file does not
 
 	deliveryFailing atomic.Bool
-	inFlight        atomic.Int64 // checks Run started that have not reached the inbox
+	inFlight        atomic.Int64  // checks Run started that have not reached the inbox
+	retryAfter      time.Duration // after a failed delivery; 0: interval/6, at least 1 s
 	lastPublish     time.Time
 	publishRetry    bool
 	lastRender      time.Time

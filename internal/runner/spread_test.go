@@ -328,3 +328,72 @@ func TestRunRecordsEveryCheckInOrder(t *testing.T) {
 			len(d.got), len(st.Outbox), len(names)/2)
 	}
 }
+
+// flakyDeliverer fails its first calls, then accepts everything.
+type flakyDeliverer struct {
+	mu    sync.Mutex
+	fails int
+	calls int
+	got   []uptime.Transition
+}
+
+func (d *flakyDeliverer) Deliver(ctx context.Context, alerts []uptime.Transition) ([]bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls++
+	if d.calls <= d.fails {
+		return make([]bool, len(alerts)), fmt.Errorf("slack: HTTP 503")
+	}
+	d.got = append(d.got, alerts...)
+	ok := make([]bool, len(alerts))
+	for i := range ok {
+		ok[i] = true
+	}
+	return ok, nil
+}
+
+// TestRunRetriesFailedDeliveries: while Slack fails, the courier keeps
+// the alerts and tries again on its own (no new transition needed), and
+// they arrive in order once Slack answers.
+func TestRunRetriesFailedDeliveries(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	sc := &script{now: clock.Now, cycle: map[string]int{}, plan: map[string][]uptime.Status{
+		"a": {uptime.Down, uptime.Down, uptime.Up},
+		"b": {uptime.Down, uptime.Down, uptime.Up},
+	}}
+	d := &flakyDeliverer{fails: 20} // more than the run has batches: only retries get through
+	r, _ := newTestRunner(t, testConfig("a", "b"), sc, d, clock)
+	r.retryAfter = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	sleep := &wakeLog{r: r, clock: clock, cancel: cancel, stopAt: time.Date(2026, 11, 24, 10, 3, 0, 0, time.UTC)}
+	sleep.beforeStop = func() {
+		for give := time.Now().Add(10 * time.Second); time.Now().Before(give); time.Sleep(time.Millisecond) {
+			d.mu.Lock()
+			n := len(d.got)
+			d.mu.Unlock()
+			if n == 4 {
+				return
+			}
+		}
+	}
+	r.Sleep = sleep.Sleep
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	var kinds []string
+	for _, a := range d.got {
+		kinds = append(kinds, a.Service+" "+string(a.Kind))
+	}
+	if len(kinds) != 4 || d.calls <= d.fails {
+		t.Fatalf("delivered %v after %d calls, want both DOWNs and both RECOVEREDs after the %d failures", kinds, d.calls, d.fails)
+	}
+	for i, a := range d.got[:2] {
+		if a.Kind != uptime.WentDown {
+			t.Errorf("alert %d = %s, want the DOWNs first", i, kinds[i])
+		}
+	}
+	st, err := tracker.Load(filepath.Join(r.DataDir, StateFile))
+	if err != nil || len(st.Outbox) != 0 {
+		t.Errorf("saved outbox = %v, %v, want empty", st.Outbox, err)
+	}
+}
