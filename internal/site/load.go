@@ -30,8 +30,9 @@ const (
 // Load assembles a render's Input from the configuration, the data folder
 // and the tracker state st, as of now. It reads the rollups of the retained
 // days (incident_retention_days), incidents.jsonl, the notices, and raw
-// checks of the last 24 hours only (one or two day files), so its memory
-// does not grow with the raw history kept. A notice that does not parse is
+// checks of the last 24 hours only (one or two day files, summarised by
+// half-hour as they are read), so its memory does not grow with the raw
+// history kept. A notice that does not parse is
 // an error naming its file and line.
 func Load(cfg *config.Config, dataDir string, st *tracker.State, now time.Time) (Input, error) {
 	return new(Loader).Load(cfg, dataDir, st, now)
@@ -41,7 +42,9 @@ func Load(cfg *config.Config, dataDir string, st *tracker.State, now time.Time) 
 // has the same size and modification time as last time is not decoded
 // again, and of today's raw checks only the lines appended since the last
 // call are read, so a runner that renders after every cycle reads little
-// more than the cycle wrote. Its methods are safe for concurrent use; the
+// more than the cycle wrote. It keeps those checks as counts and latency
+// histograms per service and half-hour of the last 24 hours, a few
+// kilobytes a service however many checks there are. Its methods are safe for concurrent use; the
 // zero value is ready.
 type Loader struct {
 	mu     sync.Mutex

@@ -1,6 +1,8 @@
 package site
 
 import (
+	"math"
+	"math/bits"
 	"os"
 	"slices"
 	"sync"
@@ -10,65 +12,81 @@ import (
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
-// recentChecks remembers the raw checks of the day files that overlap the
-// last 24 hours, so that a Loader called every cycle reads only the lines
-// appended since the last call instead of rescanning a day of checks. Its
-// memory is one small record per check of those one or two days, never more.
+// recentChecks remembers, for each configured service, the raw checks of
+// the recent window (the bucketCount UTC half-hours that end with the one
+// in progress) as counts and a compact latency histogram per half-hour, so
+// that a Loader called every cycle reads only the lines appended since the
+// last call. Half-hours that leave the window are forgotten, so its memory
+// is bounded by the number of services and the spread of their latencies,
+// never by the number of checks read.
 type recentChecks struct {
-	files map[string]*rawDay // by date
-	// scratch for summaries, reused from call to call
-	refs    []checkRef
-	all     history.Histogram
-	buckets [bucketCount]history.Histogram
+	files      map[string]*rawDay // by date
+	configured map[string]bool    // the services kept; another set starts over
+	floor      int64              // the earliest half-hour kept: a window starting earlier reads the files again
+	merged     latencyCounts      // scratch for summaries, reused from call to call
 }
 
-// rawDay is what has been read of one day's check file.
+// rawDay is what has been read of one day's check file: its checks, by
+// service and half-hour of that day. A line whose time is not in the
+// file's day is ignored.
 type rawDay struct {
-	info   os.FileInfo // the file read, to notice one replaced
-	next   int64       // offset after the last complete line read
-	after  int64       // checks at or before this (Unix ns) were dropped as too old
-	names  []string    // service names, indexed by check.svc
-	index  map[string]int32
-	checks []check
+	info     os.FileInfo // the file read, to notice one replaced
+	next     int64       // offset after the last complete line read
+	services map[string]*recentService
 }
 
-// checkRef finds a check: files[f].checks[i] in one summarise call.
-type checkRef struct{ f, i int32 }
+// recentService is one service's half-hours of one day, ascending, each
+// with its latencies encoded one after the other in lat.
+type recentService struct {
+	hs  []halfHour
+	lat []uint16
+}
 
-// check is one raw line, as much of it as a summary needs.
-type check struct {
-	at     int64 // Unix ns
-	ms     int64
-	svc    int32
-	status uint8
+// halfHour counts one service's checks in one UTC half-hour. Its
+// latencies are n entries of lat: histogram bins (history.Histogram's
+// layout) ascending, each followed by any number of count entries
+// (countFlag set) that add to its count of one.
+type halfHour struct {
+	h                   int32 // half-hours since the Unix epoch (file dates are within years 0–9999)
+	n                   uint32
+	checks, up, inconcl uint32
 }
 
 const (
-	stUp uint8 = iota
-	stDown
-	stInconclusive
+	countFlag = 1 << 15
+	countMax  = countFlag - 1
 )
 
-// Checks whose time UnixNano cannot hold are never within a window.
-var (
-	minTime = time.Unix(0, -1<<63+1).UTC()
-	maxTime = time.Unix(0, 1<<63-1).UTC()
-)
+// halfHourOf is the half-hour holding t.
+func halfHourOf(t time.Time) int64 {
+	s := t.Unix()
+	h := s / int64(bucketWidth/time.Second)
+	if s < 0 && s%int64(bucketWidth/time.Second) != 0 {
+		h--
+	}
+	return h
+}
 
-// load returns each configured service's checks with from < time <= now,
-// summarised: the same as scanning the files, which is what a zero
+// load returns each configured service's checks in the window ending at
+// now, summarised: the same as scanning the files, which is what a zero
 // recentChecks does.
 func (rc *recentChecks) load(store *history.Store, dataDir string, services map[string]bool, now time.Time) (map[string]Recent, error) {
-	from := now.Add(-24 * time.Hour)
-	if rc.files == nil {
-		rc.files = map[string]*rawDay{}
+	cur := halfHourOf(now)
+	lo := cur - (bucketCount - 1)
+	if rc.files == nil || lo < rc.floor || !sameSet(rc.configured, services) {
+		*rc = recentChecks{files: map[string]*rawDay{}, configured: services, floor: lo, merged: rc.merged}
 	}
-	// The day files Scan(from+1ns, now+1ns) would open.
-	var dates []time.Time
-	for day := from.Truncate(24 * time.Hour); day.Before(now.Add(time.Nanosecond)); day = day.Add(24 * time.Hour) {
-		if day.Add(24 * time.Hour).After(from.Add(time.Nanosecond)) {
-			dates = append(dates, day)
+	if lo > rc.floor {
+		for _, rd := range rc.files {
+			rd.forget(lo)
 		}
+		rc.floor = lo
+	}
+	// The day files the window overlaps: one or two.
+	perDay := int64(24 * time.Hour / bucketWidth)
+	var dates []time.Time
+	for d := floorDiv(lo, perDay); d <= floorDiv(cur, perDay); d++ {
+		dates = append(dates, time.Unix(d*86400, 0).UTC())
 	}
 	keep := map[string]bool{}
 	errs := make([]error, len(dates))
@@ -77,25 +95,20 @@ func (rc *recentChecks) load(store *history.Store, dataDir string, services map[
 		date := day.Format(time.DateOnly)
 		keep[date] = true
 		rd := rc.files[date]
-		path := checkPath(dataDir, date)
-		info, err := os.Stat(path)
+		info, err := os.Stat(checkPath(dataDir, date))
 		switch {
 		case err != nil:
-			delete(rc.files, date) // missing or unreadable: Scan would read nothing either
+			delete(rc.files, date) // missing or unreadable: a scan would read nothing either
 			continue
-		case rd == nil || !os.SameFile(rd.info, info) || info.Size() < rd.next || from.UnixNano() < rd.after:
-			rd = &rawDay{index: map[string]int32{}}
+		case rd == nil || !os.SameFile(rd.info, info) || info.Size() < rd.next:
+			rd = &rawDay{services: map[string]*recentService{}}
 			rc.files[date] = rd
 		case info.Size() == rd.next:
 			rd.info = info
 			continue
 		}
 		rd.info = info
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = rd.read(store, day)
-		}()
+		wg.Go(func() { errs[i] = rd.read(store, day, services, rc.floor) })
 	}
 	wg.Wait()
 	for date := range rc.files {
@@ -109,147 +122,282 @@ func (rc *recentChecks) load(store *history.Store, dataDir string, services map[
 			return nil, err
 		}
 	}
-	return rc.summarise(services, from, now), nil
+	return rc.summarise(lo, cur), nil
 }
 
-// read adds the lines appended since the last read.
-func (rd *rawDay) read(store *history.Store, day time.Time) error {
-	// Room for the new lines at once (a line is over 100 bytes), rather
-	// than growing and copying a day of checks many times over.
-	rd.checks = slices.Grow(rd.checks, int(rd.info.Size()-rd.next)/100)
+func sameSet(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range b {
+		if !a[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// read adds the lines appended since the last read, of the configured
+// services, in half-hours from floor on.
+func (rd *rawDay) read(store *history.Store, day time.Time, services map[string]bool, floor int64) error {
+	first := halfHourOf(day)
+	last := first + int64(24*time.Hour/bucketWidth) - 1
 	next, _, err := store.ScanDay(day, rd.next, func(r uptime.Result) error {
-		if r.Time.Before(minTime) || r.Time.After(maxTime) {
+		h := halfHourOf(r.Time)
+		if h < max(first, floor) || h > last || !services[r.Service] {
 			return nil
 		}
-		svc, ok := rd.index[r.Service]
-		if !ok {
-			svc = int32(len(rd.names))
-			rd.names = append(rd.names, r.Service)
-			rd.index[r.Service] = svc
+		s := rd.services[r.Service]
+		if s == nil {
+			s = &recentService{}
+			rd.services[r.Service] = s
 		}
-		c := check{at: r.Time.UnixNano(), ms: r.MS, svc: svc, status: stDown}
-		switch {
-		case r.Status.IsUp():
-			c.status = stUp
-		case r.Status == uptime.Inconclusive:
-			c.status = stInconclusive
-		}
-		rd.checks = append(rd.checks, c)
+		s.add(h, r.Status, r.MS)
 		return nil
 	})
 	rd.next = next
 	return err
 }
 
-// summarise gathers the checks of (from, now] by service, then each
-// service's counts and latency histograms, with histograms reused from one
-// service to the next. Checks too old for any later window are dropped.
-func (rc *recentChecks) summarise(services map[string]bool, from, now time.Time) map[string]Recent {
-	lo, hi := from.UnixNano(), now.UnixNano()
-	var names []string
-	ids := map[string]int32{}
-	var perFile [][]int32 // file-local service index → summary index, -1 when not configured
-	var files []*rawDay
+// forget drops the half-hours before lo, which no later window holds; a
+// Loader asked about an earlier time reads the files again.
+func (rd *rawDay) forget(lo int64) {
+	for name, s := range rd.services {
+		i, skip := 0, 0
+		for i < len(s.hs) && int64(s.hs[i].h) < lo {
+			skip += int(s.hs[i].n)
+			i++
+		}
+		if i == len(s.hs) {
+			delete(rd.services, name)
+			continue
+		}
+		if i > 0 {
+			s.hs = shrink(slices.Delete(s.hs, 0, i))
+			s.lat = shrink(slices.Delete(s.lat, 0, skip))
+		}
+	}
+}
+
+// insert is slices.Insert growing s by a quarter rather than doubling it:
+// these slices live long and grow a little at a time.
+func insert[T any](s []T, i int, v T) []T {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, len(s)/4+8)
+	}
+	return slices.Insert(s, i, v)
+}
+
+// shrink gives back the memory of a slice mostly emptied.
+func shrink[T any](s []T) []T {
+	if cap(s) > 2*len(s)+8 {
+		return slices.Clone(s)
+	}
+	return s
+}
+
+// add counts one check in half-hour h.
+func (s *recentService) add(h int64, status uptime.Status, ms int64) {
+	// Find h's half-hour, from the end: checks arrive mostly in order.
+	i, end := len(s.hs), len(s.lat)
+	for i > 0 && int64(s.hs[i-1].h) > h {
+		i--
+		end -= int(s.hs[i].n)
+	}
+	if i == 0 || int64(s.hs[i-1].h) != h {
+		s.hs = insert(s.hs, i, halfHour{h: int32(h)})
+	} else {
+		i--
+	}
+	hh := &s.hs[i]
+	hh.checks++
+	switch {
+	case status.IsUp():
+		hh.up++
+	case status == uptime.Inconclusive:
+		hh.inconcl++
+		return
+	default:
+		return
+	}
+	// Add the latency's bin to the half-hour's entries, lat[start:end].
+	start := end - int(hh.n)
+	bin := uint16(latencyBin(ms))
+	j := start
+	for j < end && (s.lat[j]&countFlag != 0 || s.lat[j] < bin) {
+		j++
+	}
+	if j < end && s.lat[j] == bin {
+		// Its count entries follow; the last one takes it unless full.
+		k := j + 1
+		for k < end && s.lat[k]&countFlag != 0 {
+			k++
+		}
+		if k > j+1 && s.lat[k-1]&countMax < countMax {
+			s.lat[k-1]++
+			return
+		}
+		s.lat = insert(s.lat, k, countFlag|1)
+	} else {
+		s.lat = insert(s.lat, j, bin)
+	}
+	hh.n++
+}
+
+// summarise gives each service with checks in half-hours [lo, cur] its
+// counts, the percentiles of their latencies together and the median of
+// each half-hour.
+func (rc *recentChecks) summarise(lo, cur int64) map[string]Recent {
+	out := make(map[string]Recent, len(rc.configured))
+	var days []*rawDay
 	for _, rd := range rc.files {
-		files = append(files, rd)
-		m := make([]int32, len(rd.names))
-		for i, name := range rd.names {
-			m[i] = -1
-			if !services[name] {
-				continue
-			}
-			id, ok := ids[name]
-			if !ok {
-				id = int32(len(names))
-				names = append(names, name)
-				ids[name] = id
-			}
-			m[i] = id
-		}
-		perFile = append(perFile, m)
+		days = append(days, rd)
 	}
-
-	// A counting sort by service of the checks in the window.
-	start := make([]int32, len(names)+1)
-	for f, rd := range files {
-		old := 0
-		for _, c := range rd.checks {
-			switch {
-			case c.at <= lo:
-				old++
-			case c.at <= hi && perFile[f][c.svc] >= 0:
-				start[perFile[f][c.svc]+1]++
-			}
-		}
-		if old > len(rd.checks)/4 {
-			rd.drop(lo)
-		}
-	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	total := int(start[len(names)])
-	if cap(rc.refs) < total {
-		rc.refs = make([]checkRef, total)
-	}
-	refs := rc.refs[:total]
-	fill := append([]int32(nil), start[:len(names)]...)
-	for f, rd := range files {
-		for i, c := range rd.checks {
-			if c.at <= lo || c.at > hi {
-				continue
-			}
-			if id := perFile[f][c.svc]; id >= 0 {
-				refs[fill[id]] = checkRef{int32(f), int32(i)}
-				fill[id]++
-			}
-		}
-	}
-
-	out := make(map[string]Recent, len(names))
-	for id, name := range names {
-		rc.all.Reset()
-		for i := range rc.buckets {
-			rc.buckets[i].Reset()
-		}
+	for name := range rc.configured {
 		var r Recent
-		for _, x := range refs[start[id]:start[id+1]] {
-			c := files[x.f].checks[x.i]
-			r.Checks++
-			switch c.status {
-			case stUp:
-				r.Up++
-				rc.all.Add(c.ms)
-				rc.buckets[min(int((c.at-lo)/int64(bucketWidth)), bucketCount-1)].Add(c.ms)
-			case stInconclusive:
-				r.Inconclusive++
+		m := &rc.merged
+		m.reset()
+		for _, rd := range days {
+			s := rd.services[name]
+			if s == nil {
+				continue
+			}
+			at := 0
+			for _, hh := range s.hs {
+				lat := s.lat[at : at+int(hh.n)]
+				at += int(hh.n)
+				if h := int64(hh.h); h < lo || h > cur {
+					continue
+				}
+				r.Checks += int(hh.checks)
+				r.Up += int(hh.up)
+				r.Inconclusive += int(hh.inconcl)
+				if hh.up == 0 {
+					continue
+				}
+				if r.Buckets == nil {
+					r.Buckets = make([]int64, bucketCount)
+					for i := range r.Buckets {
+						r.Buckets[i] = -1
+					}
+				}
+				r.Buckets[int64(hh.h)-lo] = quantileOf(lat, int64(hh.up), 0.50)
+				m.add(lat)
 			}
 		}
-		r.P50MS, r.P95MS = rc.all.Quantile(0.50), rc.all.Quantile(0.95)
-		r.Buckets = make([]int64, bucketCount)
-		for i := range rc.buckets {
-			r.Buckets[i] = -1
-			if rc.buckets[i].Count() > 0 {
-				r.Buckets[i] = rc.buckets[i].Quantile(0.50)
+		if r.Checks == 0 {
+			continue
+		}
+		if r.Buckets == nil {
+			r.Buckets = make([]int64, bucketCount)
+			for i := range r.Buckets {
+				r.Buckets[i] = -1
 			}
 		}
-		if r.Checks > 0 {
-			out[name] = r
-		}
+		r.P50MS, r.P95MS = m.quantile(0.50), m.quantile(0.95)
+		out[name] = r
 	}
 	return out
 }
 
-// drop forgets the checks at or before lo (Unix ns), which no later window
-// holds; a Loader asked about an earlier time reads the file again.
-func (rd *rawDay) drop(lo int64) {
-	kept := rd.checks[:0]
-	for _, c := range rd.checks {
-		if c.at > lo {
-			kept = append(kept, c)
+// quantileOf is history.Histogram's Quantile of n latencies encoded in lat.
+func quantileOf(lat []uint16, n int64, q float64) int64 {
+	rank := min(max(int64(math.Ceil(q*float64(n))), 1), n)
+	var cum int64
+	for i := 0; i < len(lat); {
+		bin := int(lat[i])
+		c := int64(1)
+		for i++; i < len(lat) && lat[i]&countFlag != 0; i++ {
+			c += int64(lat[i] & countMax)
+		}
+		if cum += c; cum >= rank {
+			return binValue(bin)
 		}
 	}
-	clear(rd.checks[len(kept):])
-	rd.checks = kept
-	rd.after = max(rd.after, lo)
+	return 0 // unreachable when n counts lat
+}
+
+// latencyCounts is a dense histogram that merges half-hours, cleared
+// between services only where it was used.
+type latencyCounts struct {
+	counts []int64
+	lo, hi int // the bins used: [lo, hi)
+	n      int64
+}
+
+func (m *latencyCounts) reset() {
+	if m.hi > m.lo {
+		clear(m.counts[m.lo:m.hi])
+	}
+	m.lo, m.hi, m.n = 0, 0, 0
+}
+
+func (m *latencyCounts) add(lat []uint16) {
+	for i := 0; i < len(lat); {
+		bin := int(lat[i])
+		c := int64(1)
+		for i++; i < len(lat) && lat[i]&countFlag != 0; i++ {
+			c += int64(lat[i] & countMax)
+		}
+		if bin >= len(m.counts) {
+			m.counts = append(m.counts, make([]int64, bin+1-len(m.counts))...)
+		}
+		if m.n == 0 {
+			m.lo, m.hi = bin, bin+1
+		}
+		m.lo, m.hi = min(m.lo, bin), max(m.hi, bin+1)
+		m.counts[bin] += c
+		m.n += c
+	}
+}
+
+func (m *latencyCounts) quantile(q float64) int64 {
+	if m.n == 0 {
+		return 0
+	}
+	rank := min(max(int64(math.Ceil(q*float64(m.n))), 1), m.n)
+	var cum int64
+	for bin := m.lo; bin < m.hi; bin++ {
+		if cum += m.counts[bin]; cum >= rank {
+			return binValue(bin)
+		}
+	}
+	return 0
+}
+
+// The latency bins are history.Histogram's, so that the recent
+// percentiles read exactly as a Histogram of the same checks would:
+// values below 128 ms each have a bin, and every power of two above is
+// split into 64.
+const (
+	latSubBits  = 6
+	latSubCount = 1 << latSubBits
+	latMax      = 1 << 40
+)
+
+func latencyBin(v int64) int {
+	v = min(v, latMax)
+	if v < 2*latSubCount {
+		return int(max(v, 0))
+	}
+	e := bits.Len64(uint64(v)) - (latSubBits + 1)
+	return latSubCount*e + int(v>>e)
+}
+
+// binValue is the midpoint of bin i, as Histogram.Quantile reports it.
+func binValue(i int) int64 {
+	if i < 2*latSubCount {
+		return int64(i)
+	}
+	e := i/latSubCount - 1
+	low, width := int64(i-latSubCount*e)<<e, int64(1)<<e
+	return low + (width-1)/2
 }

@@ -4,38 +4,47 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/Sefaria/statusgen/internal/history"
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
-// scanRecent is the plain way to summarise the last 24 hours, a scan of the
-// raw files, which the Loader's memory of them must match.
+// scanRecent is the plain way to summarise the recent window, a scan of
+// the raw files with history.Histogram, which the Loader's memory of them
+// must match: the checks of the bucketCount UTC half-hours ending with the
+// one holding now, each read from its own day's file.
 func scanRecent(t *testing.T, dir, name string, now time.Time) Recent {
 	t.Helper()
-	from := now.Add(-24 * time.Hour)
+	first := now.Truncate(bucketWidth).Add(-(bucketCount - 1) * bucketWidth)
 	var r Recent
 	var all history.Histogram
 	var buckets [bucketCount]history.Histogram
-	_, err := history.New(dir).Scan(from.Add(time.Nanosecond), now.Add(time.Nanosecond), func(c uptime.Result) error {
-		if c.Service != name {
+	store := history.New(dir)
+	for day := first.Truncate(24 * time.Hour); !day.After(now); day = day.Add(24 * time.Hour) {
+		_, _, err := store.ScanDay(day, 0, func(c uptime.Result) error {
+			i := int(c.Time.Sub(first).Truncate(bucketWidth) / bucketWidth)
+			if c.Service != name || c.Time.Before(first) || i >= bucketCount || !c.Time.Truncate(24*time.Hour).Equal(day) {
+				return nil
+			}
+			r.Checks++
+			switch {
+			case c.Status.IsUp():
+				r.Up++
+				all.Add(c.MS)
+				buckets[i].Add(c.MS)
+			case c.Status == uptime.Inconclusive:
+				r.Inconclusive++
+			}
 			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		r.Checks++
-		switch {
-		case c.Status.IsUp():
-			r.Up++
-			all.Add(c.MS)
-			buckets[min(int(c.Time.Sub(from)/bucketWidth), bucketCount-1)].Add(c.MS)
-		case c.Status == uptime.Inconclusive:
-			r.Inconclusive++
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if r.Checks == 0 {
 		return Recent{}
@@ -136,4 +145,78 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return info.Size()
+}
+
+// TestLoaderRecentMemoryIsBounded runs a Loader (and a cold one) through two
+// days of checks, one a minute per service, and measures what each keeps
+// of the recent checks after a Load: at the end of the first day, in the
+// middle of the second (the window across midnight) and at the end of the
+// second, it must be the same, whatever the number of checks read.
+func TestLoaderRecentMemoryIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes two days of checks")
+	}
+	const n = 100
+	cfg, dir, st := bigData(t, n, 1, 0)
+	store := history.New(dir)
+	day0 := fixedNow.Truncate(24*time.Hour).AddDate(0, 0, 1)
+	var warm Loader
+	var sizes []int
+	written := day0
+	for _, at := range []time.Duration{23*time.Hour + 59*time.Minute, 35*time.Hour + 59*time.Minute, 47*time.Hour + 59*time.Minute} {
+		now := day0.Add(at)
+		for ; !written.After(now); written = written.Add(time.Hour) {
+			var results []uptime.Result
+			for m := range 60 {
+				for i, s := range cfg.Services {
+					results = append(results, uptime.Result{Time: written.Add(time.Duration(m) * time.Minute), Service: s.Name,
+						Status: uptime.Up, MS: int64(80 + (m*7+i*13)%400), Attempts: 1})
+				}
+			}
+			if err := store.Append(results); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := warm.Load(cfg, dir, st, written); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := warm.Load(cfg, dir, st, now); err != nil {
+			t.Fatal(err)
+		}
+		var cold Loader
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		if _, err := cold.Load(cfg, dir, st, now); err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		w, c := warm.recent.size(), cold.recent.size()
+		t.Logf("after %v of checks: a Loader run every hour keeps %d B of recent checks (%d B a service), a fresh one %d B (its heap: %d B in all)",
+			at, w, w/n, c, int64(after.HeapAlloc)-int64(before.HeapAlloc))
+		runtime.KeepAlive(&cold)
+		sizes = append(sizes, w, c)
+	}
+	lo, hi := slices.Min(sizes), slices.Max(sizes)
+	if float64(hi) > 1.35*float64(lo) { // growth slack, and a second day file across midnight
+		t.Errorf("Loader memory of recent checks ranged from %d B to %d B over two days of checks (%v), want it flat", lo, hi, sizes)
+	}
+	if per := hi / n; per > 8<<10 {
+		t.Errorf("Loader memory of recent checks is %d B a service, want under 8 KB", per)
+	}
+}
+
+// size is about how many bytes rc holds: its slices' capacity and a
+// generous 64 bytes for each map entry.
+func (rc *recentChecks) size() int {
+	const entry = 64
+	n := len(rc.configured)*entry + cap(rc.merged.counts)*8
+	for _, rd := range rc.files {
+		n += entry
+		for _, s := range rd.services {
+			n += entry + int(unsafe.Sizeof(*s)) + cap(s.hs)*int(unsafe.Sizeof(halfHour{})) + cap(s.lat)*2
+		}
+	}
+	return n
 }

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -35,12 +36,16 @@ func Render(tmpl fs.FS, dir string, in Input) error {
 }
 
 // Renderer is Render with a memory of the files it wrote last time (their
-// identity and a hash of their contents): a file it would write again
-// unchanged is hard-linked from the previous site without reading it back,
-// and a changed one is written without reading the old one first. A file
-// someone else replaced or touched since is read and compared, as Render
-// does. A runner that renders every cycle keeps one. Its methods are safe for concurrent use
-// (renders take turns); the zero value is ready.
+// identity and a hash of their contents). Its first render replaces the
+// whole folder as Render does; after that it updates the site it wrote in
+// place (see newInPlaceWriter): a file it would write again unchanged is
+// left alone, a changed one is written beside it and renamed over it, the
+// files at the root last, and files the site no longer has are removed.
+// A file someone else replaced or touched since is written again. A reader
+// never sees a half-written file or a link to a missing page, but may see
+// a page of one render beside a page of the next. A runner that renders
+// every cycle keeps one. Its methods are safe for concurrent use (renders
+// take turns); the zero value is ready.
 type Renderer struct {
 	mu    sync.Mutex
 	dir   string
@@ -59,8 +64,10 @@ func (r *Renderer) Render(tmpl fs.FS, dir string, in Input) error {
 	if r.dir != dir {
 		r.dir, r.files = dir, nil
 	}
-	w, err := newSiteWriter(dir)
-	if err != nil {
+	var w *siteWriter
+	if info, err := os.Lstat(dir); err == nil && info.IsDir() && r.files != nil {
+		w = newInPlaceWriter(dir, r.files) // the site this Renderer wrote last time
+	} else if w, err = newSiteWriter(dir); err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
 	w.seed, w.prev, w.next = r.seed, r.files, make(map[string]written, len(r.files))

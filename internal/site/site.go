@@ -44,12 +44,16 @@ type Service struct {
 	Recent    Recent // the last 24 hours, from raw history
 }
 
-// Recent summarises one service's raw checks of the last 24 hours.
+// Recent summarises one service's raw checks of the last 24 hours, taken
+// as whole UTC half-hours: the 48 that end with the one holding Generated
+// (so 23½ to 24 hours), the same the sparkline draws. A check counts in
+// the half-hour of its time, read from its own day's file.
 type Recent struct {
 	Checks, Up, Inconclusive int // Up counts degraded checks too
 	P50MS, P95MS             int64
-	// Buckets are the median latency of up checks in each of the 48
-	// half-hours ending at Generated, oldest first; -1 where there is none.
+	// Buckets are the median latency of up checks in each of those 48
+	// half-hours, oldest first, the one in progress last; -1 where there
+	// is none.
 	Buckets []int64
 }
 

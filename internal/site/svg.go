@@ -2,6 +2,7 @@ package site
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -27,7 +28,7 @@ func newSpark(r Recent) spark {
 	}
 	top = max(top, r.P95MS)
 	scale := float64(sparkH-6) / (float64(top) * 1.1)
-	y := func(v int64) string { return fmt.Sprintf("%.1f", float64(sparkH-2)-float64(v)*scale) }
+	y := func(v int64) string { return strconv.FormatFloat(float64(sparkH-2)-float64(v)*scale, 'f', 1, 64) }
 
 	var b strings.Builder
 	pen := false
@@ -42,10 +43,10 @@ func newSpark(r Recent) spark {
 		}
 		// A lone point still shows, as a short flat stroke.
 		if !pen && (i+1 >= len(r.Buckets) || r.Buckets[i+1] < 0) {
-			fmt.Fprintf(&b, "M%d %sh%d", i*sparkStep+1, y(v), sparkStep-2)
+			b.WriteString("M" + strconv.Itoa(i*sparkStep+1) + " " + y(v) + "h" + strconv.Itoa(sparkStep-2))
 			continue
 		}
-		fmt.Fprintf(&b, "%s%d %s", cmd, i*sparkStep+sparkStep/2, y(v))
+		b.WriteString(cmd + strconv.Itoa(i*sparkStep+sparkStep/2) + " " + y(v))
 		pen = true
 	}
 	s := spark{HasData: b.Len() > 0, Path: b.String()}

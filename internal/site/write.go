@@ -3,6 +3,7 @@ package site
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -34,7 +35,15 @@ type siteWriter struct {
 	mu   sync.Mutex
 	made map[string]bool // folders created in tmp
 	next map[string]written
+
+	// In place (see newInPlaceWriter): files at the root, which link to
+	// the others, waiting in temporary files to be renamed at commit.
+	inPlace bool
+	pending []pendingFile
 }
+
+// pendingFile is a file written to tmp, to be renamed to path.
+type pendingFile struct{ tmp, path string }
 
 // written is one file a render left: its identity and modification time
 // as it saw them, and its contents' hash.
@@ -74,10 +83,29 @@ func newSiteWriter(dir string) (*siteWriter, error) {
 	return &siteWriter{dir: dir, parent: parent, base: base, tmp: tmp, made: map[string]bool{tmp: true}}, nil
 }
 
+// newInPlaceWriter updates the site a Renderer last wrote into dir in
+// place: a file whose bytes it remembers writing, untouched since, is left
+// as it is, and any other is written to a temporary file renamed over the
+// old one, so a reader never sees a half-written file. The files at the
+// root (the index, notices.html, status.json, the feed) link to the
+// others, so they are renamed last, once every page and badge they link
+// to is in place, and the files the site no longer has are removed after
+// them: a reader may see a page of this render next to one of the last,
+// never a broken link. For a render every cycle this costs a syscall or
+// two per changed file instead of two per file (a link into a new folder
+// and the removal of the old one), which at 10,000 services was most of
+// the render.
+func newInPlaceWriter(dir string, prev map[string]written) *siteWriter {
+	return &siteWriter{dir: dir, tmp: dir, inPlace: true, prev: prev, made: map[string]bool{dir: true}}
+}
+
 // put writes one file (a slash-separated path under the site's root) into
 // the new folder, or links the old site's copy when it holds the same
 // bytes. It is safe for concurrent use.
 func (w *siteWriter) put(name string, data []byte) error {
+	if w.inPlace {
+		return w.putInPlace(name, data)
+	}
 	path := filepath.Join(w.tmp, filepath.FromSlash(name))
 	if err := w.folder(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("site: %w", err)
@@ -109,14 +137,87 @@ func (w *siteWriter) put(name string, data []byte) error {
 	return w.write(name, path, data, sum)
 }
 
+// putInPlace is put for a writer in place.
+func (w *siteWriter) putInPlace(name string, data []byte) error {
+	path := filepath.Join(w.dir, filepath.FromSlash(name))
+	sum := maphash.Bytes(w.seed, data)
+	if rec, ok := w.prev[name]; ok && rec.sum == sum && rec.info.Size() == int64(len(data)) {
+		if info, err := os.Lstat(path); err == nil && rec.same(info) {
+			w.remember(name, rec)
+			return nil
+		}
+	}
+	f, err := w.create(path)
+	if err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
+	_, err = f.Write(data)
+	info, serr := f.Stat()
+	if cerr := f.Close(); err == nil {
+		err = cmp.Or(serr, cerr)
+	}
+	if err == nil {
+		err = w.place(name, f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("site: %w", err)
+	}
+	w.remember(name, written{info, sum})
+	return nil
+}
+
+// create opens a new temporary file beside path, readable by all.
+func (w *siteWriter) create(path string) (*os.File, error) {
+	if err := w.folder(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
+}
+
+// place renames tmp to path now, or at commit for a file at the root.
+func (w *siteWriter) place(name, tmp, path string) error {
+	if !strings.Contains(name, "/") {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.pending = append(w.pending, pendingFile{tmp, path})
+		return nil
+	}
+	return os.Rename(tmp, path)
+}
+
 // stream creates a file that write fills through a buffer: the index,
 // which changes every time, so it is neither compared nor remembered.
 func (w *siteWriter) stream(name string, write func(io.Writer) error) (err error) {
 	path := filepath.Join(w.tmp, filepath.FromSlash(name))
-	if err := w.folder(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("site: %w", err)
+	var f *os.File
+	if w.inPlace {
+		f, err = w.create(path)
+		if err == nil {
+			defer func() {
+				if err == nil {
+					err = w.place(name, f.Name(), path)
+				}
+				if err != nil {
+					os.Remove(f.Name())
+				}
+			}()
+		}
+	} else {
+		if err := w.folder(filepath.Dir(path)); err != nil {
+			return fmt.Errorf("site: %w", err)
+		}
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
@@ -179,16 +280,44 @@ func (w *siteWriter) folder(sub string) error {
 	return nil
 }
 
-// abort removes the unfinished folder.
-func (w *siteWriter) abort() { os.RemoveAll(w.tmp) }
+// abort removes the unfinished folder, or in place the files not yet
+// renamed.
+func (w *siteWriter) abort() {
+	if !w.inPlace {
+		os.RemoveAll(w.tmp)
+		return
+	}
+	for _, p := range w.pending {
+		os.Remove(p.tmp)
+	}
+	w.pending = nil
+}
 
-// commit swaps the new folder in for dir.
+// commit swaps the new folder in for dir, or in place renames the files at
+// the root and removes those the site no longer has.
 func (w *siteWriter) commit() (err error) {
 	defer func() {
 		if err != nil {
 			w.abort()
 		}
 	}()
+	if w.inPlace {
+		for len(w.pending) > 0 {
+			p := w.pending[0]
+			if err := os.Rename(p.tmp, p.path); err != nil {
+				return err
+			}
+			w.pending = w.pending[1:]
+		}
+		for name := range w.prev {
+			if _, ok := w.next[name]; !ok {
+				if err := os.Remove(filepath.Join(w.dir, filepath.FromSlash(name))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	dir, parent, base := w.dir, w.parent, w.base
 	old := ""
 	switch info, err := os.Lstat(dir); {

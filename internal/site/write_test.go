@@ -186,3 +186,57 @@ func write(t *testing.T, path string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestRendererUpdatesInPlace renders three services, then two of them with
+// one changed, through one Renderer: the second render must leave the same
+// files as Files, remove the dropped service's page and badges, leave the
+// unchanged badge untouched and no temporary file behind.
+func TestRendererUpdatesInPlace(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "site")
+	render := new(Renderer).renderFunc()
+	in := Input{Title: "T", Generated: fixedNow, Services: []Service{
+		{Name: "a", Status: uptime.Up, LastCheck: fixedNow},
+		{Name: "b", Status: uptime.Up, LastCheck: fixedNow},
+		{Name: "c", Status: uptime.Up, LastCheck: fixedNow},
+	}}
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	root, a1 := stat(t, dir, "."), stat(t, dir, "badges/a.svg")
+	in.Generated = fixedNow.Add(time.Minute)
+	in.Services = in.Services[:2]
+	in.Services[1].Status = uptime.Down
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(root, stat(t, dir, ".")) {
+		t.Error("the second render replaced the folder, want it updated in place")
+	}
+	if !os.SameFile(a1, stat(t, dir, "badges/a.svg")) {
+		t.Error("unchanged badges/a.svg was written again, want it left alone")
+	}
+	want, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]byte{}
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		got[filepath.ToSlash(rel)], err = os.ReadFile(path)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, wantNames := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)); !slices.Equal(names, wantNames) {
+		t.Fatalf("after the second render the site holds %v, want %v", names, wantNames)
+	}
+	for name, b := range want {
+		if !bytes.Equal(got[name], b) {
+			t.Errorf("after the second render %s differs from Files'", name)
+		}
+	}
+}
