@@ -19,6 +19,8 @@ type State struct {
 	Services  map[string]*ServiceState `json:"services"` // by service name; encoding/json sorts map keys → stable diffs
 	Outbox    []uptime.Transition      `json:"outbox"`   // alerts not yet accepted by Slack (or stderr), oldest first; [] not null
 	LastPrune time.Time                `json:"last_prune,omitzero"`
+
+	pruned bool // Apply has dropped unconfigured services once
 }
 
 // ServiceState is one service's streak and its last check. Times are UTC.
@@ -61,10 +63,17 @@ func (s *State) Apply(results []uptime.Result, p Policy) []uptime.Transition {
 	if s.Services == nil {
 		s.Services = map[string]*ServiceState{}
 	}
-	for name := range s.Services {
-		if _, ok := p.Thresholds[name]; !ok {
-			delete(s.Services, name)
+	// Dropping services nobody monitors looks at every service; a runner
+	// that applies a batch four times a second only needs it when the
+	// state holds more services than are configured, or on a state's
+	// first Apply (one loaded from a file written with another config).
+	if !s.pruned || len(s.Services) > len(p.Thresholds) {
+		for name := range s.Services {
+			if _, ok := p.Thresholds[name]; !ok {
+				delete(s.Services, name)
+			}
 		}
+		s.pruned = true
 	}
 	fired := []uptime.Transition{}
 	for _, r := range results {
