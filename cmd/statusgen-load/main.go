@@ -85,7 +85,7 @@ func goBenchmarks(count int) []row {
 	list := []bench{
 		{"./internal/runner/", "BenchmarkCycle1000$", "one burst cycle, 1,000 services", time.Second},
 		{"./internal/site/", "BenchmarkRender100x90$/cold", "render 100 services × 90 days", 200 * time.Millisecond},
-		{"./internal/site/", "BenchmarkRender10000$", "render 10,000 services", 5 * time.Second},
+		{"./internal/site/", "BenchmarkRender10000$/cold", "render 10,000 services", 5 * time.Second},
 		{"./internal/history/", "BenchmarkAppend10000$", "append a cycle of 10,000 lines", 20 * time.Millisecond},
 		{"./internal/runner/", "BenchmarkColdStart1000$", "cold start, 1,000 services (config + state)", 50 * time.Millisecond},
 	}

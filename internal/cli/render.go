@@ -37,9 +37,12 @@ func renderSite(cfg *config.Config, dataDir, siteDir string, st *tracker.State, 
 }
 
 // newSiteRenderer is renderSite for a runner: it keeps the rollups of past
-// days between calls (site.Loader), so each cycle re-reads only today's.
+// days between calls (site.Loader), so each cycle re-reads only today's,
+// and what it wrote (site.Renderer), so each render rewrites only the
+// files that changed.
 func newSiteRenderer(cfg *config.Config, dataDir, siteDir string) func(st *tracker.State, now time.Time) error {
 	var loader site.Loader
+	var renderer site.Renderer // remembers what it wrote: later renders touch only changed files
 	return func(st *tracker.State, now time.Time) error {
 		if st == nil {
 			var err error
@@ -51,7 +54,7 @@ func newSiteRenderer(cfg *config.Config, dataDir, siteDir string) func(st *track
 		if err != nil {
 			return fmt.Errorf("render: %w", err)
 		}
-		if err := site.Render(templates.FS, siteDir, in); err != nil {
+		if err := renderer.Render(templates.FS, siteDir, in); err != nil {
 			return fmt.Errorf("render: %w", err)
 		}
 		return nil

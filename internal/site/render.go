@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -51,6 +52,9 @@ type Renderer struct {
 	dir   string
 	files map[string]written // what the last render into dir left there, by path
 	seed  maphash.Seed
+
+	renders int               // renders into dir so far
+	classes map[string]string // by service page: the condition it shows
 }
 
 // Render is the package's Render, remembering what it wrote.
@@ -71,8 +75,14 @@ func (r *Renderer) Render(tmpl fs.FS, dir string, in Input) error {
 		return fmt.Errorf("site: %w", err)
 	}
 	w.seed, w.prev, w.next = r.seed, r.files, make(map[string]written, len(r.files))
+	rot := &rotation{every: 1, shown: map[string]string{}, classes: r.classes, keep: w.keep}
+	if w.inPlace {
+		rot.every, rot.turn = pageEvery(len(in.Services)), r.renders
+	} else {
+		r.renders, r.classes = 0, map[string]string{}
+	}
 	r.files = nil // until this render is in place
-	if err := render(tmpl, in, w.put, w.stream); err != nil {
+	if err := render(tmpl, in, w.put, w.stream, rot); err != nil {
 		w.abort()
 		return err
 	}
@@ -80,7 +90,65 @@ func (r *Renderer) Render(tmpl fs.FS, dir string, in Input) error {
 		return fmt.Errorf("site: %w", err)
 	}
 	r.files = w.next
+	r.renders++
+	maps.Copy(r.classes, rot.shown)
+	for slug := range r.classes {
+		if _, ok := w.next[serviceFiles(slug)[0]]; !ok {
+			delete(r.classes, slug) // a service no longer configured
+		}
+	}
 	return nil
+}
+
+// pagesPerRender is how many service pages a Renderer rewrites per
+// render at most, besides those whose condition changed: a site of
+// 10,000 services rewrites each page every 10th render rather than all
+// 10,000 (and their badges) every cycle, which cost more than the checks.
+// Up to this many services, every page is rewritten every time.
+var pagesPerRender = 1000 // a variable so that tests can rotate a handful of pages
+
+// pageEvery is how many renders apart a service page is rewritten when
+// its condition does not change.
+func pageEvery(services int) int { return max(1, (services+pagesPerRender-1)/pagesPerRender) }
+
+// rotation says which service pages a render in place rewrites: those
+// whose turn it is (staggered by index, so each render takes its share),
+// those whose condition changed, and any whose files went missing. The
+// others keep the last render's files.
+type rotation struct {
+	every, turn int
+	shown       map[string]string // slug → condition class, of the pages this render wrote
+	mu          sync.Mutex
+	classes     map[string]string // what the pages on disk show
+	keep        func(name string) bool
+}
+
+// skip reports whether service i's page and badges stay as they are,
+// keeping them in this render's files if so.
+func (rot *rotation) skip(i int, slug, class string) bool {
+	if rot == nil || (rot.turn+i)%rot.every == 0 || rot.classes[slug] != class {
+		return false
+	}
+	for _, name := range serviceFiles(slug) {
+		if !rot.keep(name) {
+			return false
+		}
+	}
+	return true
+}
+
+func (rot *rotation) wrote(slug, class string) {
+	if rot == nil {
+		return
+	}
+	rot.mu.Lock()
+	rot.shown[slug] = class
+	rot.mu.Unlock()
+}
+
+// serviceFiles are the files of one service: its page and two badges.
+func serviceFiles(slug string) [3]string {
+	return [3]string{"services/" + slug + ".html", "badges/" + slug + ".svg", "badges/" + slug + "-uptime.svg"}
 }
 
 // Files renders the site in memory: file paths (slash-separated, relative
@@ -93,7 +161,7 @@ func Files(tmpl fs.FS, in Input) (map[string][]byte, error) {
 		defer mu.Unlock()
 		files[name] = bytes.Clone(data)
 		return nil
-	}, nil)
+	}, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +179,7 @@ type streamer func(name string, write func(io.Writer) error) error
 
 // render renders every file of the site into put, the index through
 // stream when there is one.
-func render(tmpl fs.FS, in Input, put sink, stream streamer) error {
+func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) error {
 	pages, err := template.New("").Funcs(funcs).ParseFS(tmpl, "*.html")
 	if err != nil {
 		return fmt.Errorf("site: parse templates: %w", err)
@@ -171,7 +239,12 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer) error {
 		wg.Go(func() {
 			var buf bytes.Buffer
 			for i := range next {
+				r := &m.Rows[i]
+				if rot.skip(i, r.Slug, r.Cond.Class) {
+					continue
+				}
 				errs[i] = servicePages(pages, badgeT, m, in, byService, i, &buf, put)
+				rot.wrote(r.Slug, r.Cond.Class)
 			}
 		})
 	}
@@ -230,6 +303,9 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	page := m
 	r.Root = "../"
 	page.Root, page.Row = "../", &r
+	// A page rewritten only every few renders is that much older when
+	// its visitor's staleness check runs.
+	page.StaleAfter += (pageEvery(len(in.Services)) - 1) * int(checkInterval(in)/time.Second)
 	page.Incidents = byService[s.Name]
 	page.History = historyOf(in.Days, s.Name)
 	page.HistoryHTML = historyHTML(page.History)

@@ -99,11 +99,7 @@ func newModel(in Input) (model, map[string][]incidentView) {
 	if m.Refresh <= 0 {
 		m.Refresh = 60
 	}
-	interval := in.Interval
-	if interval <= 0 {
-		interval = time.Minute
-	}
-	m.StaleAfter = int(3 * interval / time.Second)
+	m.StaleAfter = int(3 * checkInterval(in) / time.Second)
 	if m.SourceURL == "" {
 		m.SourceURL = "https://github.com/Sefaria/statusgen"
 	}
@@ -437,4 +433,12 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// checkInterval is the monitor's interval, a minute if the input lacks one.
+func checkInterval(in Input) time.Duration {
+	if in.Interval <= 0 {
+		return time.Minute
+	}
+	return in.Interval
 }

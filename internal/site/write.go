@@ -167,6 +167,17 @@ func (w *siteWriter) putInPlace(name string, data []byte) error {
 	return nil
 }
 
+// keep carries a file the last render wrote over to this one as it is,
+// without looking at the disk; false if the last render wrote no such
+// file. It is safe for concurrent use.
+func (w *siteWriter) keep(name string) bool {
+	rec, ok := w.prev[name]
+	if ok {
+		w.remember(name, rec)
+	}
+	return ok
+}
+
 // create opens a new temporary file beside path, readable by all.
 func (w *siteWriter) create(path string) (*os.File, error) {
 	if err := w.folder(filepath.Dir(path)); err != nil {

@@ -240,3 +240,72 @@ func TestRendererUpdatesInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestRendererRotatesServicePages: past pagesPerRender services, a render
+// in place rewrites each unchanged service page only on its turn (every
+// pageEvery renders), a page whose condition changed at once, and the
+// pages say they may be that much older before they call themselves stale.
+func TestRendererRotatesServicePages(t *testing.T) {
+	defer func(n int) { pagesPerRender = n }(pagesPerRender)
+	pagesPerRender = 2
+	dir := filepath.Join(t.TempDir(), "site")
+	render := new(Renderer).renderFunc()
+	in := Input{Title: "T", Generated: fixedNow, Interval: time.Minute}
+	for _, name := range []string{"s0", "s1", "s2", "s3", "s4", "s5"} {
+		in.Services = append(in.Services, Service{Name: name, Status: uptime.Up, LastCheck: fixedNow})
+	}
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	// every = 3 renders. The first render was turn 0; the second (turn 1)
+	// rewrites services i with (1+i) % 3 == 0, and s0, whose condition changed.
+	in.Generated = fixedNow.Add(time.Minute)
+	in.Services[0].Status = uptime.Down
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	fresh := func(name string) bool {
+		b, err := os.ReadFile(filepath.Join(dir, "services", name+".html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Contains(b, []byte(in.Generated.Format(time.RFC3339)))
+	}
+	for i, want := range []bool{true, false, true, false, false, true} {
+		if got := fresh(in.Services[i].Name); got != want {
+			t.Errorf("after the second render, %s rewritten = %v, want %v", in.Services[i].Name, got, want)
+		}
+	}
+	index, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil || !bytes.Contains(index, []byte(in.Generated.Format(time.RFC3339))) {
+		t.Errorf("index.html not rewritten by the second render (%v)", err)
+	}
+	for range 2 {
+		in.Generated = in.Generated.Add(time.Minute)
+		if err := render(dir, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "services", "s1.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// s1's turn came in the third render; the fourth left it alone.
+	if !bytes.Contains(page, []byte(fixedNow.Add(2*time.Minute).Format(time.RFC3339))) {
+		t.Errorf("s1 not rewritten on its turn")
+	}
+	// 3 intervals, plus the 2 renders a page may wait for its turn.
+	if !bytes.Contains(page, []byte(`data-stale-after="300"`)) {
+		t.Errorf("a rotated page's staleness threshold is not 5 minutes:\n%s", page)
+	}
+	// A removed service's files go at once.
+	in.Services = in.Services[:5]
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range serviceFiles("s5") {
+		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s still there after s5 was removed (%v)", name, err)
+		}
+	}
+}
