@@ -83,9 +83,10 @@ func (r *Runner) upkeep(ctx context.Context, cycles <-chan Report) {
 // renderDuty bounds the share of the time Run spends rendering: a render
 // that took longer than a renderDuty-th of the interval is not followed by
 // another for renderDuty times as long, so a site that grew slow to
-// render is refreshed less often instead of eating the CPU the checks
-// need. Faster renders happen once per completed cycle.
-const renderDuty = 10
+// render (10,000 services: about 3 s) is refreshed every few cycles
+// instead of eating the CPU the checks need. Faster renders happen once
+// per completed cycle.
+const renderDuty = 20
 
 // renderIfDue renders the site from a copy of the state, paced by renderDuty.
 func (r *Runner) renderIfDue(ctx context.Context) {
