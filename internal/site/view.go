@@ -49,7 +49,7 @@ type row struct {
 	LastMS     int64
 	Cause      string // the public phrase when down or possibly down
 	Uptime     []uptimeCell
-	BarHTML    template.HTML // the 90-day bar as SVG rects (see fast.go); its cells are not kept
+	bar        func() template.HTML // the 90-day bar as SVG rects (see fast.go), made on demand
 	Spark      spark
 	Maint      *noticeView // the maintenance in force, if any
 	month      counts      // the last 30 days, for the uptime badge
@@ -160,8 +160,11 @@ func newRow(s Service, in Input, now time.Time, w window, incs []incidentView) r
 	}
 	ratio, ok := s.Recent.Uptime()
 	r.Uptime = append(r.Uptime, uptimeCell{"24 h", percent(ratio, ok)})
-	cells, sums := w.bar(s.Name, incs)
-	r.BarHTML = barHTML(cells)
+	sums := w.sums(s.Name)
+	// The bar's markup (some 10 KB) is made when the index is written, one
+	// row at a time: kept for every row it would be most of a
+	// 10,000-service render's memory.
+	r.bar = func() template.HTML { return barHTML(w.bar(s.Name, incs)) }
 	for k, label := range []string{"7 d", "30 d", "90 d"} {
 		ratio, ok := sums[k].uptime()
 		r.Uptime = append(r.Uptime, uptimeCell{label, percent(ratio, ok)})
@@ -169,6 +172,14 @@ func newRow(s Service, in Input, now time.Time, w window, incs []incidentView) r
 	r.month = sums[1]
 	r.Spark = newSpark(s.Recent)
 	return r
+}
+
+// BarHTML is the row's 90-day bar, made now.
+func (r row) BarHTML() template.HTML {
+	if r.bar == nil {
+		return ""
+	}
+	return r.bar()
 }
 
 // window is the last 90 UTC days, today last, looked up once per render.
@@ -221,10 +232,26 @@ func totalOf(days []history.Day, name string) counts {
 	return c
 }
 
-// bar is the 90 cells of a service's bar, oldest first, and its sums over
-// the last 7, 30 and 90 days.
-func (w window) bar(name string, incs []incidentView) (cells []barCell, sums [3]counts) {
-	cells = make([]barCell, barDays)
+// sums are a service's counts over the last 7, 30 and 90 days.
+func (w window) sums(name string) (sums [3]counts) {
+	for i := range barDays {
+		if w.days[i] == nil {
+			continue
+		}
+		if sd := w.days[i].Services[name]; sd != nil {
+			for k, n := range []int{7, 30, 90} {
+				if i >= barDays-n {
+					sums[k].add(sd)
+				}
+			}
+		}
+	}
+	return sums
+}
+
+// bar is the 90 cells of a service's bar, oldest first.
+func (w window) bar(name string, incs []incidentView) []barCell {
+	cells := make([]barCell, barDays)
 	for i := range cells {
 		var sd *history.ServiceDay
 		if w.days[i] != nil {
@@ -234,11 +261,6 @@ func (w window) bar(name string, incs []incidentView) (cells []barCell, sums [3]
 		ratio, ok := 0.0, false
 		if sd != nil {
 			ratio, ok = sd.Uptime()
-			for k, n := range []int{7, 30, 90} {
-				if i >= barDays-n {
-					sums[k].add(sd)
-				}
-			}
 		}
 		if !ok {
 			c.Title = w.dates[i] + ": no data"
@@ -263,7 +285,7 @@ func (w window) bar(name string, incs []incidentView) (cells []barCell, sums [3]
 		c.Title += incidentCount(incs, w.starts[i])
 		cells[i] = c
 	}
-	return cells, sums
+	return cells
 }
 
 func incidentCount(incs []incidentView, day time.Time) string {
