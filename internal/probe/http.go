@@ -58,8 +58,9 @@ const maxHeaderBytes = 64 << 10
 // client is one attempt's HTTP client. Every request it sends dials afresh
 // and its connection is closed after the answer, so a stale keep-alive
 // connection can never hide an outage. It is its own RoundTripper: plain
-// http goes through the Prober's shared transport, https through a
-// transport of the attempt's own (see RoundTrip).
+// http goes out on a bare connection (see Prober.roundTrip), https through
+// a transport of the attempt's own. http.Client stays on top of both for
+// redirects and checkRedirect.
 type client struct {
 	p       *Prober
 	svc     uptime.Service
@@ -75,8 +76,9 @@ func (p *Prober) newClient(svc uptime.Service) *client {
 	return c
 }
 
-// build makes what every check shares: the dialer and the plain-http
-// transport. Neither holds a connection between requests.
+// build makes what every check shares: the dialer, and the transport for
+// the rare plain-http URL whose host needs IDNA (see RoundTrip). Neither
+// holds a connection between requests.
 func (p *Prober) build() {
 	// A connection lives for one request, far less than the first TCP
 	// keep-alive probe would wait; enabling them costs syscalls per check.
@@ -97,13 +99,20 @@ func (p *Prober) build() {
 	}
 }
 
-// RoundTrip sends plain http through the shared transport and https through
-// the attempt's own. HTTPS cannot share: an HTTP/2 transport hands a new
-// request to any open connection to the same host, so two checks of one
-// host running at once would share a connection, keep-alives off or not.
-// A TLS handshake costs far more than the transport anyway.
+// RoundTrip sends plain http on a bare connection and https through the
+// attempt's own transport. HTTPS cannot share one: an HTTP/2 transport
+// hands a new request to any open connection to the same host, so two
+// checks of one host running at once would share a connection,
+// keep-alives off or not. A TLS handshake costs far more than the
+// transport anyway. A host that is not ASCII goes through the shared
+// plain transport, which converts it to its IDNA (xn--) form for the dial,
+// as does anything that is neither http nor https (it reports the
+// unsupported scheme).
 func (c *client) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme != "https" {
+	switch {
+	case req.URL.Scheme == "http" && isASCII(req.URL.Host):
+		return c.p.roundTrip(req)
+	case req.URL.Scheme != "https":
 		return c.p.plain.RoundTrip(req)
 	}
 	if c.tls == nil {
@@ -200,6 +209,7 @@ func (c *client) do(ctx context.Context, method, url, body string, keep bool) re
 		// The text of a bad URL may hold a secret; name the problem only.
 		return response{kind: uptime.ErrInternal, detail: "cannot build the " + method + " request: check url and method"}
 	}
+	req.Close = true // the connection is not reused, and the server may know it
 	req.Header.Set("User-Agent", c.p.UserAgent)
 	for _, h := range c.svc.Headers {
 		if strings.EqualFold(h.Name, "Host") {

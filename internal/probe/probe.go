@@ -35,7 +35,7 @@ type Prober struct {
 
 	init   sync.Once       // builds the two below at the first check
 	dialer net.Dialer      // used when DialContext is nil
-	plain  *http.Transport // for plain http, shared by every check
+	plain  *http.Transport // for plain http to a non-ASCII host, shared by every check
 }
 
 // DefaultMaxBody is the body cap used when Prober.MaxBody is 0.
