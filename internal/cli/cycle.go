@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,9 @@ func runLoop(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	defer cleanup()
+	if e.getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit(len(r.Config.Services)))
+	}
 	r.Logger.Info("statusgen running", "services", len(r.Config.Services), "interval", r.Config.Settings.Interval, "data", g.data)
 	if err := r.Run(ctx); err != nil {
 		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
@@ -69,6 +73,15 @@ func runLoop(ctx context.Context, e env, args []string) int {
 	}
 	r.Logger.Info("statusgen stopped")
 	return ExitOK
+}
+
+// memoryLimit is the soft heap limit `run` sets unless GOMEMLIMIT does:
+// a runner's heap rises and falls with each render, and without a limit
+// the collector lets it grow to twice what is live before collecting. It
+// grows with the services (about 10 KB of live heap each), so a large
+// configuration never makes the collector run without pause.
+func memoryLimit(services int) int64 {
+	return max(64<<20, int64(services)*10<<10)
 }
 
 // startCycles does what once and run share after their flags: load the

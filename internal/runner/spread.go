@@ -21,7 +21,7 @@ const spreadPerService = 6 * time.Millisecond
 
 // dispatchTick is how far ahead of its time a check may start, so that
 // the checks due in the next tick go out together.
-const dispatchTick = 50 * time.Millisecond
+const dispatchTick = 200 * time.Millisecond
 
 // Offset is where in a window of the given width a service's checks start
 // after each interval boundary: the same for the same name and window, so
@@ -119,7 +119,7 @@ func (r *Runner) dispatch(ctx context.Context, sch schedule, out *inbox) {
 		stale := false
 		for _, i := range sch.order {
 			due := cycle.Add(sch.offsets[i])
-			// Checks due within dispatchTick go out together: a few wakeups
+			// Checks due within dispatchTick go out together: five wakeups
 			// a second instead of one per check, which at 167 checks a
 			// second cost more CPU than the checks' own work.
 			if d := due.Sub(r.now()); d > dispatchTick {
