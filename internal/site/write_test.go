@@ -28,18 +28,7 @@ func TestRenderWritesWhatFilesReturns(t *testing.T) {
 		if err := Render(templates.FS, dir, in); err != nil {
 			t.Fatalf("Render: %v", err)
 		}
-		got := map[string][]byte{}
-		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(dir, path)
-			got[filepath.ToSlash(rel)], err = os.ReadFile(path)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := readSite(t, dir)
 		names, wantNames := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want))
 		if !slices.Equal(names, wantNames) {
 			t.Fatalf("Render wrote %v, want %v", names, wantNames)
@@ -219,18 +208,7 @@ func TestRendererUpdatesInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string][]byte{}
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		got[filepath.ToSlash(rel)], err = os.ReadFile(path)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := readSite(t, dir)
 	if names, wantNames := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)); !slices.Equal(names, wantNames) {
 		t.Fatalf("after the second render the site holds %v, want %v", names, wantNames)
 	}
@@ -308,4 +286,22 @@ func TestRendererRotatesServicePages(t *testing.T) {
 			t.Errorf("%s still there after s5 was removed (%v)", name, err)
 		}
 	}
+}
+
+// readSite is every file under dir by its slash-separated path.
+func readSite(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	got := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		got[filepath.ToSlash(rel)], err = os.ReadFile(path)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
