@@ -81,7 +81,9 @@ func (b *batcher) batch(ctx context.Context, final bool) {
 			RemindEvery: r.Config.Slack.RemindEvery,
 			Held:        r.held,
 		})
-		r.recordIncidents(ts)
+		if err := r.recordIncidents(ts); err != nil {
+			r.Logger.Error("incidents not recorded", "err", err)
+		}
 		r.unsaved = true
 		r.alertsUnsaved = r.alertsUnsaved || len(ts) > 0
 	}

@@ -279,7 +279,6 @@ func (r *Runner) recordIncidents(ts []uptime.Transition) error {
 		return nil
 	}
 	if err := r.history.AppendIncidents(ended); err != nil {
-		r.Logger.Error("incidents not recorded", "err", err)
 		return fmt.Errorf("record incidents: %w", err)
 	}
 	return nil
