@@ -92,11 +92,20 @@ func (h Histogram) Quantile(q float64) int64 {
 	var cum int64
 	for i, c := range h.counts {
 		if cum += c; cum >= rank {
-			low, width := bucketBounds(i)
-			return low + (width-1)/2
+			return BucketValue(i)
 		}
 	}
 	return 0 // unreachable: cum reaches n
+}
+
+// Bucket is the index of the Histogram bucket that counts ms, for a
+// caller keeping its own compact counts on the same buckets.
+func Bucket(ms int64) int { return bucketOf(ms) }
+
+// BucketValue is what Quantile reports for bucket i: its midpoint.
+func BucketValue(i int) int64 {
+	low, width := bucketBounds(i)
+	return low + (width-1)/2
 }
 
 // MarshalJSON writes the sparse [[bound, count], ...] form.

@@ -2,7 +2,6 @@ package site
 
 import (
 	"math"
-	"math/bits"
 	"os"
 	"slices"
 	"sync"
@@ -230,7 +229,7 @@ func (s *recentService) add(h int64, status uptime.Status, ms int64) {
 	}
 	// Add the latency's bin to the half-hour's entries, lat[start:end].
 	start := end - int(hh.n)
-	bin := uint16(latencyBin(ms))
+	bin := uint16(history.Bucket(ms)) // Histogram's buckets, so percentiles read as a Histogram's would
 	j := start
 	for j < end && (s.lat[j]&countFlag != 0 || s.lat[j] < bin) {
 		j++
@@ -319,7 +318,7 @@ func quantileOf(lat []uint16, n int64, q float64) int64 {
 			c += int64(lat[i] & countMax)
 		}
 		if cum += c; cum >= rank {
-			return binValue(bin)
+			return history.BucketValue(int(bin))
 		}
 	}
 	return 0 // unreachable when n counts lat
@@ -367,37 +366,8 @@ func (m *latencyCounts) quantile(q float64) int64 {
 	var cum int64
 	for bin := m.lo; bin < m.hi; bin++ {
 		if cum += m.counts[bin]; cum >= rank {
-			return binValue(bin)
+			return history.BucketValue(int(bin))
 		}
 	}
 	return 0
-}
-
-// The latency bins are history.Histogram's, so that the recent
-// percentiles read exactly as a Histogram of the same checks would:
-// values below 128 ms each have a bin, and every power of two above is
-// split into 64.
-const (
-	latSubBits  = 6
-	latSubCount = 1 << latSubBits
-	latMax      = 1 << 40
-)
-
-func latencyBin(v int64) int {
-	v = min(v, latMax)
-	if v < 2*latSubCount {
-		return int(max(v, 0))
-	}
-	e := bits.Len64(uint64(v)) - (latSubBits + 1)
-	return latSubCount*e + int(v>>e)
-}
-
-// binValue is the midpoint of bin i, as Histogram.Quantile reports it.
-func binValue(i int) int64 {
-	if i < 2*latSubCount {
-		return int64(i)
-	}
-	e := i/latSubCount - 1
-	low, width := int64(i-latSubCount*e)<<e, int64(1)<<e
-	return low + (width-1)/2
 }
