@@ -200,16 +200,9 @@ func (r *Runner) maintenance() func(string, time.Time) bool {
 
 func (r *Runner) probeAll(ctx context.Context, start time.Time) []uptime.Result {
 	cfg := r.Config
-	// Checks are not cancelled by a shutdown signal at once: they get a
-	// grace period to finish, so a SIGTERM does not record false outages.
 	probeCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), start.Add(cfg.Settings.CheckDeadline))
 	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(r.ShutdownGrace, cancel)
-		<-probeCtx.Done()
-		t.Stop()
-	})
-	defer stop()
+	defer r.cancelAfterGrace(ctx, probeCtx, cancel)()
 
 	results := make([]uptime.Result, len(cfg.Services))
 	parallel := max(cfg.Settings.MaxParallel, 1)
@@ -232,6 +225,18 @@ func (r *Runner) probeAll(ctx context.Context, start time.Time) []uptime.Result 
 		}
 	}
 	return results
+}
+
+// cancelAfterGrace calls cancel ShutdownGrace after ctx ends, unless
+// checks is done by then: checks are not cut by a shutdown signal at once,
+// so a SIGTERM does not record false outages. Call the returned stop when
+// the checks are over.
+func (r *Runner) cancelAfterGrace(ctx, checks context.Context, cancel context.CancelFunc) (stop func() bool) {
+	return context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(r.ShutdownGrace, cancel)
+		<-checks.Done()
+		t.Stop()
+	})
 }
 
 // canaryFailed checks the canary only when something is down: if the

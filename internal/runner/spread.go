@@ -100,12 +100,7 @@ func (in *inbox) take(results []uptime.Result, cycles []time.Time) ([]uptime.Res
 func (r *Runner) dispatch(ctx context.Context, sch schedule, out *inbox) {
 	checkCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(r.ShutdownGrace, cancel)
-		<-checkCtx.Done()
-		t.Stop()
-	})
-	defer stop()
+	defer r.cancelAfterGrace(ctx, checkCtx, cancel)()
 
 	services := r.Config.Services
 	deadline := r.Config.Settings.CheckDeadline
