@@ -2,8 +2,12 @@ package site
 
 import (
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/history"
 )
 
 // The 90-day bar and the daily history table are most of the markup (90
@@ -12,55 +16,140 @@ import (
 // render, so they are written here. They hold only dates, numbers and
 // fixed words, never remote text, and are escaped all the same.
 
-// barHTML is the bar's cells as SVG rects with a <title> tooltip each.
-func barHTML(cells []barCell) template.HTML {
-	var b strings.Builder
-	b.Grow(len(cells) * 72)
-	for _, c := range cells {
-		b.WriteString(`<rect x="`)
-		b.WriteString(strconv.Itoa(c.X))
-		b.WriteString(`" class="`)
-		b.WriteString(template.HTMLEscapeString(c.Class))
-		b.WriteString(`"><title>`)
-		b.WriteString(template.HTMLEscapeString(c.Title))
-		b.WriteString(`</title></rect>`)
+// barHTML is a service's 90-day bar, oldest day first: an SVG rect per
+// day with a <title> tooltip. At 10,000 services that is 900,000 cells a
+// render, so each is appended straight into one buffer.
+func (w window) barHTML(col *column, incs []incidentView) template.HTML {
+	b := make([]byte, 0, barDays*80)
+	for i, sd := range col {
+		ratio, ok := 0.0, false
+		if sd != nil {
+			ratio, ok = sd.Uptime()
+		}
+		b = append(b, `<rect x="`...)
+		b = strconv.AppendInt(b, int64(i*3), 10)
+		b = append(b, `" class="`...)
+		if ok {
+			b = append(b, dayClass(sd.DowntimeSec)...)
+		} else {
+			b = append(b, "b-none"...)
+		}
+		b = append(b, `"><title>`...)
+		title := len(b)
+		b = append(b, w.dates[i]...)
+		if !ok {
+			b = append(b, ": no data"...)
+		} else {
+			b = append(b, ": "...)
+			b = appendPercent(b, ratio)
+			b = append(b, " up"...)
+			if sd.DowntimeSec > 0 {
+				b = append(b, ", "...)
+				b = appendMinutes(b, sd.DowntimeSec)
+				b = append(b, " down"...)
+			}
+			b = appendIncidents(b, incs, w.starts[i])
+		}
+		b = escapeFrom(b, title)
+		b = append(b, `</title></rect>`...)
 	}
-	return template.HTML(b.String()) //nolint:gosec // numbers and escaped text
+	return template.HTML(b) //nolint:gosec // numbers, dates and fixed words, escaped
 }
 
-// historyHTML is the daily history table's rows.
-func historyHTML(days []dayView) template.HTML {
-	var b strings.Builder
-	b.Grow(len(days) * 200)
+// dayClass is a bar cell's class by the day's downtime: b0 for none up to
+// b3 for two hours or more.
+func dayClass(downSec int64) string {
+	switch minutes := downSec / 60; {
+	case downSec == 0:
+		return "b0"
+	case minutes < 30:
+		return "b1"
+	case minutes < 120:
+		return "b2"
+	}
+	return "b3"
+}
+
+// appendIncidents appends ", 1 incident" or ", N incidents" for the
+// incidents open at some time during the UTC day starting at day.
+func appendIncidents(b []byte, incs []incidentView, day time.Time) []byte {
+	end := day.Add(24 * time.Hour)
+	n := 0
+	for _, iv := range incs {
+		if iv.Start.Before(end) && (iv.End.IsZero() || iv.End.After(day)) {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return b
+	case 1:
+		return append(b, ", 1 incident"...)
+	}
+	return append(strconv.AppendInt(append(b, ", "...), int64(n), 10), " incidents"...)
+}
+
+// escapeFrom HTML-escapes b[from:] in place, as template.HTMLEscapeString
+// would; text without special characters (all of it, in practice) is
+// left as it is without copying.
+func escapeFrom(b []byte, from int) []byte {
+	if !slices.ContainsFunc(b[from:], func(c byte) bool { return strings.IndexByte("<>&'\"\x00", c) >= 0 }) {
+		return b
+	}
+	text := template.HTMLEscapeString(string(b[from:]))
+	return append(b[:from], text...)
+}
+
+// historyHTML is the daily history table's rows, a row for every retained
+// day with a rollup for the service, newest first; empty if there is none.
+func historyHTML(days []history.Day, name string) template.HTML {
+	var b []byte
 	cell := func(s string) {
-		b.WriteString("<td>")
-		b.WriteString(template.HTMLEscapeString(s))
-		b.WriteString("</td>")
+		b = append(b, "<td>"...)
+		b = append(b, s...)
+		b = escapeFrom(b, len(b)-len(s))
+		b = append(b, "</td>"...)
 	}
-	for _, d := range days {
-		date := template.HTMLEscapeString(d.Date)
-		b.WriteString("\n<tr><th scope=\"row\"><time datetime=\"")
-		b.WriteString(date)
-		b.WriteString("\">")
-		b.WriteString(date)
-		b.WriteString("</time></th>")
-		cell(d.Uptime)
-		if d.Outages {
-			cell(d.Downtime)
+	for i := len(days) - 1; i >= 0; i-- {
+		sd := days[i].Services[name]
+		if sd == nil {
+			continue
+		}
+		if b == nil {
+			b = make([]byte, 0, len(days)*200)
+		}
+		b = append(b, "\n<tr><th scope=\"row\"><time datetime=\""...)
+		date := len(b)
+		b = escapeFrom(append(b, days[i].Date...), date)
+		b = append(b, "\">"...)
+		b = append(b, b[date:len(b)-2]...)
+		b = append(b, "</time></th><td>"...)
+		if ratio, ok := sd.Uptime(); ok {
+			b = appendPercent(b, ratio)
+		} else {
+			b = append(b, "—"...)
+		}
+		b = append(b, "</td><td>"...)
+		if sd.DowntimeSec > 0 {
+			b = appendMinutes(b, sd.DowntimeSec)
+		} else {
+			b = append(b, "—"...)
+		}
+		b = append(b, "</td><td>"...)
+		b = strconv.AppendInt(b, int64(sd.Checks), 10)
+		b = append(b, "</td>"...)
+		if sd.Up+sd.Degraded > 0 {
+			for _, v := range []int64{sd.P50MS, sd.P95MS, sd.MaxMS} {
+				b = append(b, "<td>"...)
+				b = strconv.AppendInt(b, v, 10)
+				b = append(b, " ms</td>"...)
+			}
 		} else {
 			cell("—")
-		}
-		cell(strconv.Itoa(d.Checks))
-		if d.HasLatency {
-			cell(d.P50)
-			cell(d.P95)
-			cell(d.Max)
-		} else {
-			cell("—")
 			cell("—")
 			cell("—")
 		}
-		b.WriteString("</tr>")
+		b = append(b, "</tr>"...)
 	}
-	return template.HTML(b.String()) //nolint:gosec // numbers and escaped text
+	return template.HTML(b) //nolint:gosec // numbers, dates and fixed words, escaped
 }

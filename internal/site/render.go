@@ -307,8 +307,7 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	// its visitor's staleness check runs.
 	page.StaleAfter += (pageEvery(len(in.Services)) - 1) * int(checkInterval(in)/time.Second)
 	page.Incidents = byService[s.Name]
-	page.History = historyOf(in.Days, s.Name)
-	page.HistoryHTML = historyHTML(page.History)
+	page.HistoryHTML = historyHTML(in.Days, s.Name)
 	ratio, ok := totalOf(in.Days, s.Name).uptime()
 	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok)})
 	if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {

@@ -34,8 +34,7 @@ type model struct {
 
 	// Service pages only.
 	Row         *row
-	History     []dayView     // every retained day, newest first
-	HistoryHTML template.HTML // History as table rows (see fast.go)
+	HistoryHTML template.HTML // every retained day, newest first, as table rows (see fast.go)
 	Notices     []noticeView
 }
 
@@ -56,20 +55,6 @@ type row struct {
 }
 
 type uptimeCell struct{ Label, Value string }
-
-type barCell struct {
-	X     int
-	Class string // b-none, b0 (no downtime) … b3 (two hours or more)
-	Title string
-}
-
-type dayView struct {
-	Date                         string // YYYY-MM-DD
-	Uptime, Downtime             string
-	Checks                       int
-	P50, P95, Max                string
-	HasData, HasLatency, Outages bool
-}
 
 type incidentView struct {
 	Key               string // the configured service name
@@ -160,11 +145,12 @@ func newRow(s Service, in Input, now time.Time, w window, incs []incidentView) r
 	}
 	ratio, ok := s.Recent.Uptime()
 	r.Uptime = append(r.Uptime, uptimeCell{"24 h", percent(ratio, ok)})
-	sums := w.sums(s.Name)
+	col := w.column(s.Name)
+	sums := col.sums()
 	// The bar's markup (some 10 KB) is made when the index is written, one
 	// row at a time: kept for every row it would be most of a
 	// 10,000-service render's memory.
-	r.bar = func() template.HTML { return barHTML(w.bar(s.Name, incs)) }
+	r.bar = func() template.HTML { return w.barHTML(col, incs) }
 	for k, label := range []string{"7 d", "30 d", "90 d"} {
 		ratio, ok := sums[k].uptime()
 		r.Uptime = append(r.Uptime, uptimeCell{label, percent(ratio, ok)})
@@ -187,6 +173,21 @@ type window struct {
 	dates  []string       // YYYY-MM-DD
 	starts []time.Time    // UTC midnights
 	days   []*history.Day // nil where there is no rollup
+}
+
+// column is one service's rollups over a window's days, oldest first; nil
+// where the day has none. Looked up once per row, it serves both the
+// uptime sums and the bar.
+type column [barDays]*history.ServiceDay
+
+func (w window) column(name string) *column {
+	var c column
+	for i, d := range w.days {
+		if d != nil {
+			c[i] = d.Services[name]
+		}
+	}
+	return &c
 }
 
 func newWindow(days []history.Day, today time.Time) window {
@@ -233,76 +234,18 @@ func totalOf(days []history.Day, name string) counts {
 }
 
 // sums are a service's counts over the last 7, 30 and 90 days.
-func (w window) sums(name string) (sums [3]counts) {
-	for i := range barDays {
-		if w.days[i] == nil {
+func (c *column) sums() (sums [3]counts) {
+	for i, sd := range c {
+		if sd == nil {
 			continue
 		}
-		if sd := w.days[i].Services[name]; sd != nil {
-			for k, n := range []int{7, 30, 90} {
-				if i >= barDays-n {
-					sums[k].add(sd)
-				}
+		for k, n := range []int{7, 30, 90} {
+			if i >= barDays-n {
+				sums[k].add(sd)
 			}
 		}
 	}
 	return sums
-}
-
-// bar is the 90 cells of a service's bar, oldest first.
-func (w window) bar(name string, incs []incidentView) []barCell {
-	cells := make([]barCell, barDays)
-	for i := range cells {
-		var sd *history.ServiceDay
-		if w.days[i] != nil {
-			sd = w.days[i].Services[name]
-		}
-		c := barCell{X: i * 3, Class: "b-none"}
-		ratio, ok := 0.0, false
-		if sd != nil {
-			ratio, ok = sd.Uptime()
-		}
-		if !ok {
-			c.Title = w.dates[i] + ": no data"
-			cells[i] = c
-			continue
-		}
-		minutes := sd.DowntimeSec / 60
-		switch {
-		case sd.DowntimeSec == 0:
-			c.Class = "b0"
-		case minutes < 30:
-			c.Class = "b1"
-		case minutes < 120:
-			c.Class = "b2"
-		default:
-			c.Class = "b3"
-		}
-		c.Title = w.dates[i] + ": " + percent(ratio, true) + " up"
-		if sd.DowntimeSec > 0 {
-			c.Title += ", " + minutesText(sd.DowntimeSec) + " down"
-		}
-		c.Title += incidentCount(incs, w.starts[i])
-		cells[i] = c
-	}
-	return cells
-}
-
-func incidentCount(incs []incidentView, day time.Time) string {
-	end := day.Add(24 * time.Hour)
-	n := 0
-	for _, iv := range incs {
-		if iv.Start.Before(end) && (iv.End.IsZero() || iv.End.After(day)) {
-			n++
-		}
-	}
-	switch n {
-	case 0:
-		return ""
-	case 1:
-		return ", 1 incident"
-	}
-	return fmt.Sprintf(", %d incidents", n)
 }
 
 // incidentsByService gives each service its incidents, newest first, with
@@ -358,31 +301,6 @@ func sortIncidents(list []incidentView) {
 	})
 }
 
-// history is a service page's table: every retained day, newest first.
-func historyOf(days []history.Day, name string) []dayView {
-	out := make([]dayView, 0, len(days))
-	for i := len(days) - 1; i >= 0; i-- {
-		sd := days[i].Services[name]
-		if sd == nil {
-			continue
-		}
-		ratio, ok := sd.Uptime()
-		out = append(out, dayView{
-			Date:       days[i].Date,
-			HasData:    ok,
-			Uptime:     percent(ratio, ok),
-			Downtime:   minutesText(sd.DowntimeSec),
-			Outages:    sd.DowntimeSec > 0,
-			Checks:     sd.Checks,
-			HasLatency: sd.Up+sd.Degraded > 0,
-			P50:        ms(sd.P50MS),
-			P95:        ms(sd.P95MS),
-			Max:        ms(sd.MaxMS),
-		})
-	}
-	return out
-}
-
 func newNoticeView(n notice.Notice) noticeView {
 	v := noticeView{Notice: n, Services: "All services"}
 	v.Title = clean(n.Title)
@@ -401,25 +319,27 @@ func percent(ratio float64, ok bool) string {
 	if !ok {
 		return "—"
 	}
-	// Hundredths of a percent, formatted by hand: this runs for every
-	// cell of every bar and history table, and fmt was a tenth of a render.
-	v := math.Floor(ratio*10000 + 1e-9)
-	if v < 0 || v > 1e15 {
-		return fmt.Sprintf("%.2f%%", v/100)
-	}
-	n := int64(v)
-	b := make([]byte, 0, 8)
-	b = strconv.AppendInt(b, n/100, 10)
-	b = append(b, '.', byte('0'+n%100/10), byte('0'+n%10), '%')
-	return string(b)
+	return string(appendPercent(make([]byte, 0, 8), ratio))
 }
 
-func minutesText(sec int64) string {
-	m := (sec + 59) / 60
-	if m == 1 {
-		return "1 min"
+// appendPercent is percent's figure appended to b. Hundredths of a
+// percent, formatted by hand: this runs for every cell of every bar and
+// history table, and fmt was a tenth of a render.
+func appendPercent(b []byte, ratio float64) []byte {
+	v := math.Floor(ratio*10000 + 1e-9)
+	if v < 0 || v > 1e15 {
+		return fmt.Appendf(b, "%.2f%%", v/100)
 	}
-	return strconv.FormatInt(m, 10) + " min"
+	n := int64(v)
+	b = strconv.AppendInt(b, n/100, 10)
+	return append(b, '.', byte('0'+n%100/10), byte('0'+n%10), '%')
+}
+
+func minutesText(sec int64) string { return string(appendMinutes(nil, sec)) }
+
+// appendMinutes appends sec as whole minutes, rounded up: "1 min", "42 min".
+func appendMinutes(b []byte, sec int64) []byte {
+	return append(strconv.AppendInt(b, (sec+59)/60, 10), " min"...)
 }
 
 func ms(v int64) string { return strconv.FormatInt(v, 10) + " ms" }

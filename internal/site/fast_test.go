@@ -1,0 +1,64 @@
+package site
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/templates"
+)
+
+func TestEscapeFrom(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"2026-11-24: 99.50% up", "2026-11-24: 99.50% up"},
+		{`<b>&"x'`, "&lt;b&gt;&amp;&#34;x&#39;"},
+		{"nul\x00", "nul\uFFFD"},
+	} {
+		got := string(escapeFrom([]byte("<title>"+tc.in), len("<title>")))
+		if got != "<title>"+tc.want {
+			t.Errorf("escapeFrom(%q) = %q, want %q", tc.in, got, "<title>"+tc.want)
+		}
+	}
+}
+
+func TestAppendIncidents(t *testing.T) {
+	day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return day.Add(time.Duration(h) * time.Hour) }
+	for _, tc := range []struct {
+		name string
+		incs []incidentView
+		want string
+	}{
+		{"none", nil, ""},
+		{"ended the day before", []incidentView{{Start: at(-5), End: at(-1)}}, ""},
+		{"ended at midnight", []incidentView{{Start: at(-5), End: at(0)}}, ""},
+		{"spans midnight", []incidentView{{Start: at(-5), End: at(1)}}, ", 1 incident"},
+		{"ongoing", []incidentView{{Start: at(-50)}}, ", 1 incident"},
+		{"starts the next day", []incidentView{{Start: at(24)}}, ""},
+		{"three", []incidentView{{Start: at(1), End: at(2)}, {Start: at(3), End: at(4)}, {Start: at(23)}}, ", 3 incidents"},
+	} {
+		if got := string(appendIncidents(nil, tc.incs, day)); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A service added today, with no rollup yet, says so on its page instead
+// of showing an empty table; the others keep their rows.
+func TestServicePageWithoutHistory(t *testing.T) {
+	in := fixtureInput(t)
+	in.Services = append(in.Services, Service{Name: "brand new"})
+	files, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(files["services/brand-new.html"])
+	if !strings.Contains(page, "<p>No history yet.</p>") || strings.Contains(page, `<table class="days">`) {
+		t.Errorf("a service without rollups: want \"No history yet.\" and no daily table, got:\n%s", page)
+	}
+	old := string(files["services/"+tracker.Slug(in.Services[0].Name)+".html"])
+	if strings.Contains(old, "No history yet.") || strings.Count(old, `<tr><th scope="row"><time datetime="`) < 2 {
+		t.Errorf("a service with rollups lost its daily rows")
+	}
+}
