@@ -203,22 +203,26 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 
 	if stream == nil {
 		stream = func(name string, write func(io.Writer) error) error {
-			buf.Reset()
+			var buf bytes.Buffer
 			if err := write(&buf); err != nil {
 				return err
 			}
 			return put(name, buf.Bytes())
 		}
 	}
-	err = stream("index.html", func(w io.Writer) error {
-		if err := pages.ExecuteTemplate(w, "index.html", m); err != nil {
-			return fmt.Errorf("site: render index.html: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
+	// The index, a row per service, is a tenth of a 10,000-service render:
+	// it is written while the service pages are.
+	index := make(chan error, 1)
+	go func() {
+		index <- stream("index.html", func(w io.Writer) error {
+			if err := pages.ExecuteTemplate(w, "index.html", m); err != nil {
+				return fmt.Errorf("site: render index.html: %w", err)
+			}
+			return nil
+		})
+	}()
+	waitIndex := sync.OnceValue(func() error { return <-index })
+	defer waitIndex() // never return while it may still write
 	notices := m
 	for _, n := range in.Notices {
 		if !n.Active(m.Generated) && !n.Upcoming(m.Generated) {
@@ -257,6 +261,9 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 		if err != nil {
 			return err
 		}
+	}
+	if err := waitIndex(); err != nil {
+		return err
 	}
 
 	js, err := statusJSON(in, m)
