@@ -58,7 +58,7 @@ func benchRender(b *testing.B, cfg *config.Config, dir string, st *tracker.State
 	b.Run("cycle", func(b *testing.B) {
 		var loader Loader
 		var renderer Renderer
-		out := filepath.Join(b.TempDir(), "site")
+		out := filepath.Join(keptDir(b), "site")
 		now := fixedNow
 		step := func() {
 			in, err := loader.Load(cfg, dir, st, now)
@@ -117,9 +117,13 @@ func keptDir(b *testing.B) string {
 	return dir
 }
 
+// TestMain removes the kept folders, unless STATUSGEN_BENCH_KEEP is set:
+// statusgen-load runs one benchmark after another in a TMPDIR of its own
+// that it deletes at its end, so that no benchmark pays for the deletions
+// of the one before.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if kept.dir != "" {
+	if kept.dir != "" && os.Getenv("STATUSGEN_BENCH_KEEP") == "" {
 		os.RemoveAll(kept.dir)
 	}
 	os.Exit(code)

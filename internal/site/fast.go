@@ -2,9 +2,7 @@ package site
 
 import (
 	"html/template"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/history"
@@ -19,33 +17,29 @@ import (
 // barHTML is a service's 90-day bar, oldest day first: an SVG rect per
 // day with a <title> tooltip. At 10,000 services that is 900,000 cells a
 // render, so each is appended straight into one buffer.
-func (w window) barHTML(col *column, incs []incidentView) template.HTML {
+func (w window) barHTML(cells *[barDays]dayCell, incs []incidentView) template.HTML {
 	b := make([]byte, 0, barDays*80)
-	for i, sd := range col {
-		ratio, ok := 0.0, false
-		if sd != nil {
-			ratio, ok = sd.Uptime()
-		}
+	for i, c := range cells {
 		b = append(b, `<rect x="`...)
 		b = strconv.AppendInt(b, int64(i*3), 10)
 		b = append(b, `" class="`...)
-		if ok {
-			b = append(b, dayClass(sd.DowntimeSec)...)
-		} else {
+		if c.permyriad == noData {
 			b = append(b, "b-none"...)
+		} else {
+			b = append(b, dayClass(int64(c.downSec))...)
 		}
 		b = append(b, `"><title>`...)
 		title := len(b)
 		b = append(b, w.dates[i]...)
-		if !ok {
+		if c.permyriad == noData {
 			b = append(b, ": no data"...)
 		} else {
 			b = append(b, ": "...)
-			b = appendPercent(b, ratio)
+			b = appendPermyriad(b, int64(c.permyriad))
 			b = append(b, " up"...)
-			if sd.DowntimeSec > 0 {
+			if c.downSec > 0 {
 				b = append(b, ", "...)
-				b = appendMinutes(b, sd.DowntimeSec)
+				b = appendMinutes(b, int64(c.downSec))
 				b = append(b, " down"...)
 			}
 			b = appendIncidents(b, incs, w.starts[i])
@@ -93,7 +87,14 @@ func appendIncidents(b []byte, incs []incidentView, day time.Time) []byte {
 // would; text without special characters (all of it, in practice) is
 // left as it is without copying.
 func escapeFrom(b []byte, from int) []byte {
-	if !slices.ContainsFunc(b[from:], func(c byte) bool { return strings.IndexByte("<>&'\"\x00", c) >= 0 }) {
+	special := false
+	for _, c := range b[from:] {
+		switch c {
+		case '<', '>', '&', '\'', '"', 0:
+			special = true
+		}
+	}
+	if !special {
 		return b
 	}
 	text := template.HTMLEscapeString(string(b[from:]))

@@ -101,9 +101,10 @@ func newModel(in Input) (model, map[string][]incidentView) {
 	byService := incidentsByService(in, now)
 	today := now.Truncate(24 * time.Hour)
 	w := newWindow(in.Days, today)
+	g := w.grid(in.Services)
 	conds := make([]condition, 0, len(in.Services))
-	for _, s := range in.Services {
-		r := newRow(s, in, now, w, byService[s.Name])
+	for i, s := range in.Services {
+		r := newRow(s, in, now, w, &g.cells[i], g.sums[i], byService[s.Name])
 		conds = append(conds, r.Cond)
 		m.Rows = append(m.Rows, r)
 	}
@@ -121,7 +122,7 @@ func newModel(in Input) (model, map[string][]incidentView) {
 	return m, byService
 }
 
-func newRow(s Service, in Input, now time.Time, w window, incs []incidentView) row {
+func newRow(s Service, in Input, now time.Time, w window, cells *[barDays]dayCell, sums [3]counts, incs []incidentView) row {
 	var maint *noticeView
 	for _, n := range in.Notices {
 		if n.Kind == notice.Maintenance && n.Active(now) && n.Covers(s.Name) {
@@ -145,12 +146,10 @@ func newRow(s Service, in Input, now time.Time, w window, incs []incidentView) r
 	}
 	ratio, ok := s.Recent.Uptime()
 	r.Uptime = append(r.Uptime, uptimeCell{"24 h", percent(ratio, ok)})
-	col := w.column(s.Name)
-	sums := col.sums()
 	// The bar's markup (some 10 KB) is made when the index is written, one
 	// row at a time: kept for every row it would be most of a
 	// 10,000-service render's memory.
-	r.bar = func() template.HTML { return w.barHTML(col, incs) }
+	r.bar = func() template.HTML { return w.barHTML(cells, incs) }
 	for k, label := range []string{"7 d", "30 d", "90 d"} {
 		ratio, ok := sums[k].uptime()
 		r.Uptime = append(r.Uptime, uptimeCell{label, percent(ratio, ok)})
@@ -175,19 +174,53 @@ type window struct {
 	days   []*history.Day // nil where there is no rollup
 }
 
-// column is one service's rollups over a window's days, oldest first; nil
-// where the day has none. Looked up once per row, it serves both the
-// uptime sums and the bar.
-type column [barDays]*history.ServiceDay
+// dayCell is what a bar cell and the uptime sums need of a service's
+// day: its uptime as percent() shows it and its downtime.
+type dayCell struct {
+	permyriad uint16 // hundredths of a percent, floored; noData if none
+	downSec   uint32
+}
 
-func (w window) column(name string) *column {
-	var c column
-	for i, d := range w.days {
-		if d != nil {
-			c[i] = d.Services[name]
+const noData = math.MaxUint16
+
+// grid is every service's cells over a window, in the services' order,
+// and their counts over the last 7, 30 and 90 days.
+type grid struct {
+	cells [][barDays]dayCell
+	sums  [][3]counts
+}
+
+// grid looks every service up in every day of the window. It goes day by
+// day: one day's rollups fit in the processor's cache, while going service
+// by service through 90 days' maps missed it on nearly every lookup, which
+// at 10,000 services was most of the bars' cost.
+func (w window) grid(services []Service) grid {
+	g := grid{cells: make([][barDays]dayCell, len(services)), sums: make([][3]counts, len(services))}
+	for i := range g.cells {
+		for d := range barDays {
+			g.cells[i][d].permyriad = noData
 		}
 	}
-	return &c
+	for d, day := range w.days {
+		if day == nil {
+			continue
+		}
+		for i, s := range services {
+			sd := day.Services[s.Name]
+			if sd == nil {
+				continue
+			}
+			if ratio, ok := sd.Uptime(); ok {
+				g.cells[i][d] = dayCell{permyriad: uint16(min(permyriad(ratio), 10000)), downSec: uint32(min(max(sd.DowntimeSec, 0), math.MaxUint32))}
+			}
+			for k, n := range []int{7, 30, 90} {
+				if d >= barDays-n {
+					g.sums[i][k].add(sd)
+				}
+			}
+		}
+	}
+	return g
 }
 
 func newWindow(days []history.Day, today time.Time) window {
@@ -231,21 +264,6 @@ func totalOf(days []history.Day, name string) counts {
 		}
 	}
 	return c
-}
-
-// sums are a service's counts over the last 7, 30 and 90 days.
-func (c *column) sums() (sums [3]counts) {
-	for i, sd := range c {
-		if sd == nil {
-			continue
-		}
-		for k, n := range []int{7, 30, 90} {
-			if i >= barDays-n {
-				sums[k].add(sd)
-			}
-		}
-	}
-	return sums
 }
 
 // incidentsByService gives each service its incidents, newest first, with
@@ -326,11 +344,25 @@ func percent(ratio float64, ok bool) string {
 // percent, formatted by hand: this runs for every cell of every bar and
 // history table, and fmt was a tenth of a render.
 func appendPercent(b []byte, ratio float64) []byte {
-	v := math.Floor(ratio*10000 + 1e-9)
-	if v < 0 || v > 1e15 {
-		return fmt.Appendf(b, "%.2f%%", v/100)
+	n := permyriad(ratio)
+	if n < 0 || n > 1e15 {
+		return fmt.Appendf(b, "%.2f%%", math.Floor(ratio*10000+1e-9)/100)
 	}
-	n := int64(v)
+	return appendPermyriad(b, n)
+}
+
+// permyriad is ratio in hundredths of a percent, floored, so a day with any
+// downtime never reads 100%.
+func permyriad(ratio float64) int64 {
+	v := math.Floor(ratio*10000 + 1e-9)
+	if v < 0 || v > 1e15 || v != v {
+		return -1
+	}
+	return int64(v)
+}
+
+// appendPermyriad appends n hundredths of a percent: "99.95%".
+func appendPermyriad(b []byte, n int64) []byte {
 	b = strconv.AppendInt(b, n/100, 10)
 	return append(b, '.', byte('0'+n%100/10), byte('0'+n%10), '%')
 }
