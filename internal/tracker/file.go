@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/Sefaria/statusgen/internal/atomicfile"
 	"github.com/Sefaria/statusgen/internal/uptime"
@@ -49,23 +51,32 @@ func (s *State) Save(path string) error {
 }
 
 func (s *State) encode() ([]byte, error) {
-	c := *s
-	c.Version = Version
-	if c.Services == nil {
-		c.Services = map[string]*ServiceState{}
+	b := make([]byte, 0, 64+len(s.Services)*320)
+	b = append(b, "{\n  \"version\": "...)
+	b = strconv.AppendInt(b, Version, 10)
+	b = append(b, ",\n  \"services\": "...)
+	b, err := appendServices(b, s.Services)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
 	}
-	if c.Outbox == nil {
-		c.Outbox = []uptime.Transition{}
+	// The rest is small: encoding/json, indented as if in the file.
+	rest := struct {
+		Outbox    []uptime.Transition `json:"outbox"`
+		LastPrune time.Time           `json:"last_prune,omitzero"`
+	}{s.Outbox, s.LastPrune}
+	if rest.Outbox == nil {
+		rest.Outbox = []uptime.Transition{}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	// Details such as "<html>" stay readable in git instead of \u003c.
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(c); err != nil { // Encode adds the trailing newline
+	if err := enc.Encode(rest); err != nil { // Encode adds the trailing newline
 		return nil, fmt.Errorf("encode: %w", err)
 	}
-	return buf.Bytes(), nil
+	b = append(b, ',')
+	return append(b, bytes.TrimPrefix(buf.Bytes(), []byte("{"))...), nil
 }
 
 // decode parses and checks a state file's bytes. On failure it returns the
