@@ -164,3 +164,16 @@ func markup(b []byte) template.HTML {
 	}
 	return template.HTML(unsafe.String(&b[0], len(b))) //nolint:gosec // numbers, dates and fixed words, escaped
 }
+
+// uptimeHTML is the uptime list's items: fixed labels and percentages.
+func uptimeHTML(cells []uptimeCell) template.HTML {
+	b := make([]byte, 0, len(cells)*48)
+	for _, c := range cells {
+		b = append(b, "<div><dt>"...)
+		b = escapeFrom(append(b, c.Label...), len(b))
+		b = append(b, "</dt><dd>"...)
+		b = escapeFrom(append(b, c.Value...), len(b))
+		b = append(b, "</dd></div>"...)
+	}
+	return markup(b)
+}

@@ -44,8 +44,9 @@ func TestAppendIncidents(t *testing.T) {
 	}
 }
 
-// A service added today, with no rollup yet, says so on its page instead
-// of showing an empty table; the others keep their rows.
+// A service added today, with no rollup yet and not checked yet, says so
+// on its page instead of showing an empty table or chart; the others keep
+// their rows.
 func TestServicePageWithoutHistory(t *testing.T) {
 	in := fixtureInput(t)
 	in.Services = append(in.Services, Service{Name: "brand new"})
@@ -56,6 +57,15 @@ func TestServicePageWithoutHistory(t *testing.T) {
 	page := string(files["services/brand-new.html"])
 	if !strings.Contains(page, "<p>No history yet.</p>") || strings.Contains(page, `<table class="days">`) {
 		t.Errorf("a service without rollups: want \"No history yet.\" and no daily table, got:\n%s", page)
+	}
+	for _, want := range []string{
+		"<p class=\"meta\">not checked yet</p>",
+		"<figure class=\"spark\">\n<figcaption>Response time, 24 h: no successful checks</figcaption>\n</figure>",
+		"<dl class=\"uptime\"><div><dt>24 h</dt><dd>—</dd></div>",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page of a service never checked lacks %q", want)
+		}
 	}
 	old := string(files["services/"+tracker.Slug(in.Services[0].Name)+".html"])
 	if strings.Contains(old, "No history yet.") || strings.Count(old, `<tr><th scope="row"><time datetime="`) < 2 {

@@ -317,6 +317,7 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	page.HistoryHTML = historyHTML(in.Days, s.Name)
 	ratio, ok := totalOf(in.Days, s.Name).uptime()
 	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok)})
+	r.UptimeHTML = uptimeHTML(r.Uptime)
 	if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {
 		return err
 	}
