@@ -119,7 +119,9 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 		BatchEvery:    runner.DefaultBatchEvery,
 	}
 	render := newSiteRenderer(cfg, g.data, g.site) // keeps past days' rollups between cycles
-	r.Render = func(ctx context.Context, st *tracker.State) error { return render(st, time.Now()) }
+	r.Render = everyNth(site.RenderEvery(len(cfg.Services)), func(ctx context.Context, st *tracker.State) error {
+		return render(st, time.Now())
+	})
 	r.Maintenance = func() (func(string, time.Time) bool, error) {
 		notices, err := notice.LoadDir(filepath.Join(g.data, site.NoticesDir))
 		if err != nil {
@@ -253,4 +255,18 @@ func Summary(rep runner.Report) string {
 		return "status: all up"
 	}
 	return fmt.Sprintf("status: %d of %d not up", down, len(rep.Results))
+}
+
+// everyNth is render called on the first call and every nth after it,
+// for a site so large that a runner renders it only every few cycles
+// (site.RenderEvery); the calls in between do nothing.
+func everyNth(n int, render func(context.Context, *tracker.State) error) func(context.Context, *tracker.State) error {
+	calls := 0
+	return func(ctx context.Context, st *tracker.State) error {
+		calls++
+		if (calls-1)%n != 0 {
+			return nil
+		}
+		return render(ctx, st)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Sefaria/statusgen/internal/tracker"
 )
 
 const renderConfig = `[settings]
@@ -103,5 +105,26 @@ func TestServeServesTheSite(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("serve did not stop when its context ended")
+	}
+}
+
+func TestEveryNthRender(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{1, "1111111"}, {2, "1010101"}, {3, "1001001"}} {
+		var got strings.Builder
+		rendered := false
+		render := everyNth(tc.n, func(context.Context, *tracker.State) error { rendered = true; return nil })
+		for range 7 {
+			rendered = false
+			if err := render(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			got.WriteString(map[bool]string{true: "1", false: "0"}[rendered])
+		}
+		if got.String() != tc.want {
+			t.Errorf("every %d: rendered on calls %s, want %s", tc.n, got.String(), tc.want)
+		}
 	}
 }

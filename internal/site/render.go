@@ -111,6 +111,24 @@ var pagesPerRender = 1000 // a variable so that tests can rotate a handful of pa
 // its condition does not change.
 func pageEvery(services int) int { return max(1, (services+pagesPerRender-1)/pagesPerRender) }
 
+// servicesPerRender is how many services a runner renders the site for
+// every cycle; a larger site is rendered every RenderEvery cycles.
+var servicesPerRender = 5000 // a variable so that tests can use a handful
+
+// RenderEvery is how many cycles apart `statusgen run` renders a site of
+// this many services: every cycle up to 5,000, then every ⌈services/5,000⌉
+// (2 at 10,000). A render at that size costs about as much CPU as the
+// cycle's checks, while the alerts never wait for it; the pages' staleness
+// warning counts with the longer period.
+func RenderEvery(services int) int {
+	return max(1, (services+servicesPerRender-1)/servicesPerRender)
+}
+
+// renderPeriod is the time between two renders of in's site by a runner.
+func renderPeriod(in Input) time.Duration {
+	return time.Duration(RenderEvery(len(in.Services))) * checkInterval(in)
+}
+
 // rotation says which service pages a render in place rewrites: those
 // whose turn it is (staggered by index, so each render takes its share),
 // those whose condition changed, and any whose files went missing. The
@@ -312,7 +330,7 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	page.Root, page.Row = "../", &r
 	// A page rewritten only every few renders is that much older when
 	// its visitor's staleness check runs.
-	page.StaleAfter += (pageEvery(len(in.Services)) - 1) * int(checkInterval(in)/time.Second)
+	page.StaleAfter += (pageEvery(len(in.Services)) - 1) * int(renderPeriod(in)/time.Second)
 	page.Incidents = byService[s.Name]
 	page.HistoryHTML = historyHTML(in.Days, s.Name)
 	ratio, ok := totalOf(in.Days, s.Name).uptime()

@@ -102,7 +102,7 @@ func newModel(in Input) (model, map[string][]incidentView) {
 	if m.Refresh <= 0 {
 		m.Refresh = 60
 	}
-	m.StaleAfter = int(3 * checkInterval(in) / time.Second)
+	m.StaleAfter = int(3 * renderPeriod(in) / time.Second)
 	if m.SourceURL == "" {
 		m.SourceURL = "https://github.com/Sefaria/statusgen"
 	}

@@ -305,3 +305,31 @@ func readSite(t *testing.T, dir string) map[string][]byte {
 	}
 	return got
 }
+
+// TestLargeSiteRenderPeriod: a site that a runner renders only every few
+// cycles (site.RenderEvery) says so in its staleness thresholds, so a
+// visitor is not told a page is stale between two renders.
+func TestLargeSiteRenderPeriod(t *testing.T) {
+	defer func(n, p int) { servicesPerRender, pagesPerRender = n, p }(servicesPerRender, pagesPerRender)
+	servicesPerRender, pagesPerRender = 3, 2
+	for _, tc := range []struct{ services, every int }{{1, 1}, {3, 1}, {4, 2}, {6, 2}, {7, 3}} {
+		if got := RenderEvery(tc.services); got != tc.every {
+			t.Errorf("RenderEvery(%d) = %d, want %d", tc.services, got, tc.every)
+		}
+	}
+	in := Input{Title: "T", Generated: fixedNow, Interval: time.Minute}
+	for _, name := range []string{"s0", "s1", "s2", "s3", "s4", "s5"} {
+		in.Services = append(in.Services, Service{Name: name, Status: uptime.Up, LastCheck: fixedNow})
+	}
+	files, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Renders 2 minutes apart: 3 of them on the index; a service page
+	// rewritten every 3rd render may be 2 renders older still.
+	for name, want := range map[string]string{"index.html": `data-stale-after="360"`, "services/s1.html": `data-stale-after="600"`} {
+		if !bytes.Contains(files[name], []byte(want)) {
+			t.Errorf("%s: want %s", name, want)
+		}
+	}
+}
