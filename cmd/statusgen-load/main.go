@@ -45,7 +45,7 @@ func main() {
 	bin := flag.String("bin", "bin/statusgen", "the statusgen binary to measure")
 	services := flag.Int("services", 10000, "services for the runner")
 	interval := flag.Duration("interval", time.Minute, "the runner's interval")
-	cycles := flag.Int("cycles", 2, "steady-state intervals measured after the first")
+	cycles := flag.Int("cycles", 2, "steady-state render periods measured after the second render")
 	count := flag.Int("count", 5, "runs of each Go benchmark (the median is shown)")
 	rebuild := flag.Bool("rebuild", true, "rebuild 60 days × 100 services of rollups (8.6 M lines)")
 	benches := flag.Bool("bench", true, "run the Go benchmarks")
@@ -252,6 +252,7 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	cmd.Env = append(os.Environ(), "SLACK_WEBHOOK_URL="+base+"/slack")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		fatal(err)
 	}
@@ -275,28 +276,50 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 			break
 		}
 	}
-	// The first render writes every page of the site, once; steady state
-	// starts when it is done (the index appears last).
+	// The first render writes every page of the site, once, and the
+	// runner paces the next one by how long it took. Steady state is
+	// measured from the end of the render after it to the end of the
+	// cycles-th render after that, so the window holds whole render
+	// periods (a site of 10,000 services is rendered every second cycle)
+	// and exactly cycles renders. Each render in place renames a new
+	// index over the old one.
 	index := filepath.Join(dir, "site", "index.html")
-	for give := time.Now().Add(2 * interval); time.Now().Before(give); time.Sleep(100 * time.Millisecond) {
-		if _, err := os.Stat(index); err == nil {
-			break
+	var last os.FileInfo
+	rendered := func() bool {
+		info, err := os.Stat(index)
+		if err != nil || (last != nil && os.SameFile(info, last) && info.ModTime().Equal(last.ModTime())) {
+			return false
+		}
+		last = info
+		return true
+	}
+	waitRender := func() {
+		for give := time.Now().Add(10 * interval); !rendered(); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(give) {
+				fatal(fmt.Errorf("no render within %v", 10*interval))
+			}
 		}
 	}
-	// Steady state: cycles intervals, the last with 5 failing services.
+	waitRender()
+	waitRender()
+	// Steady state: cycles renders; 5 services fail from the start of the
+	// last render period on.
 	cpu0, checks0, t0 := cpuTicks(pid), t.checks.Load(), time.Now()
 	var rss []float64
 	var peak float64
-	end := t0.Add(time.Duration(cycles) * interval)
-	failAt := end.Add(-interval)
-	for time.Now().Before(end) {
-		if t.failFrom.Load() == 0 && time.Now().After(failAt) {
+	for renders := 0; renders < cycles; {
+		if t.failFrom.Load() == 0 && renders >= cycles-1 {
 			t.failFrom.Store(time.Now().UnixNano())
 		}
-		time.Sleep(500 * time.Millisecond)
-		r, hwm := rssMB(pid)
-		rss = append(rss, r)
-		peak = max(peak, hwm)
+		time.Sleep(100 * time.Millisecond)
+		if rendered() {
+			renders++
+		}
+		if len(rss) < int(time.Since(t0)/(500*time.Millisecond)) {
+			r, hwm := rssMB(pid)
+			rss = append(rss, r)
+			peak = max(peak, hwm)
+		}
 	}
 	cpu1, checks1, t1 := cpuTicks(pid), t.checks.Load(), time.Now()
 	// Let the second failing check of every failing service land and alert.
@@ -315,7 +338,10 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	rate := checks / t1.Sub(t0).Seconds()
 	everyCycle := firstAll
 	for i := range t.perSvc {
-		if got := int(t.perSvc[i].Load()); got < cycles+1 {
+		// One check per service in the first cycle, which ends at the
+		// first boundary, and one in every cycle since: at least one
+		// per whole interval since the start.
+		if got := int(t.perSvc[i].Load()); got < int(t1.Sub(started)/interval) {
 			everyCycle = false
 		}
 	}
@@ -335,7 +361,7 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	for _, l := range lat {
 		latMax = max(latMax, l)
 	}
-	how := fmt.Sprintf("statusgen-load: %d services, %v interval, %d intervals after the first render; /proc/%s", n, interval, cycles, "<pid>")
+	how := fmt.Sprintf("statusgen-load: %d services, %v interval, %d render periods (%.1f min) after the second render; /proc/%s", n, interval, cycles, t1.Sub(t0).Minutes(), "<pid>")
 	return []row{
 		{fmt.Sprintf("%d services: CPU per check ≤ 0.25 ms", n), fmt.Sprintf("%.3f ms (%.0f checks/s, %.1f%% of a core; user %.1f s, system %.1f s)", perCheck, rate, cpuMS/t1.Sub(t0).Seconds()/10, userMS/1000, systemMS/1000), how + "/stat utime+stime ÷ checks served", perCheck <= 0.25, false},
 		{fmt.Sprintf("%d services: RSS < 150 MB", n), fmt.Sprintf("median %.0f MB, peak %.0f MB", median(rss), peak), how + "/status VmRSS every 0.5 s, VmHWM", peak < 150, false},
