@@ -54,10 +54,10 @@ type row struct {
 	// formatted here once rather than through template functions, which
 	// at 10,000 rows a render cost more than the formatting.
 	SinceText, LastCheckText *moment
-	bar        func() template.HTML // the 90-day bar as SVG rects (see fast.go), made on demand
-	Spark      spark
-	Maint      *noticeView // the maintenance in force, if any
-	month      counts      // the last 30 days, for the uptime badge
+	bar                      func() template.HTML // the 90-day bar as SVG rects (see fast.go), made on demand
+	Spark                    spark
+	Maint                    *noticeView // the maintenance in force, if any
+	month                    counts      // the last 30 days, for the uptime badge
 }
 
 type uptimeCell struct{ Label, Value string }
