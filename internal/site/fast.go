@@ -177,3 +177,20 @@ func uptimeHTML(cells []uptimeCell) template.HTML {
 	}
 	return markup(b)
 }
+
+// fill is markup of fixed pieces (even positions, written as they are)
+// and values (odd positions, escaped).
+func fill(parts ...string) template.HTML {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := make([]byte, 0, n+16)
+	for i, p := range parts {
+		b = append(b, p...)
+		if i%2 == 1 {
+			b = escapeFrom(b, len(b)-len(p))
+		}
+	}
+	return markup(b)
+}

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"fmt"
 	"html/template"
 	"strconv"
 	"strings"
@@ -14,14 +13,11 @@ const (
 	sparkStep      = sparkW / bucketCount
 )
 
-type spark struct {
-	HasData    bool
-	Path       string        // the median of each half-hour, broken where there is no data
-	P50, P95   string        // "120 ms"
-	P50Y, P95Y string        // where their reference lines are drawn
-	Label      string        // the chart in words, for screen readers
-	HTML       template.HTML // the figure's contents, chart and caption
-}
+// spark is a service's response-time chart over 24 hours: the figure's
+// contents, chart and caption, numbers and fixed words written here
+// (see fill) because at 10,000 rows nine template actions each cost more
+// than the chart.
+type spark struct{ HTML template.HTML }
 
 func newSpark(r Recent) spark {
 	var top int64 = 1
@@ -51,43 +47,20 @@ func newSpark(r Recent) spark {
 		b.WriteString(cmd + strconv.Itoa(i*sparkStep+sparkStep/2) + " " + y(v))
 		pen = true
 	}
-	s := spark{HasData: b.Len() > 0, Path: b.String()}
-	if !s.HasData {
-		s.Label = "Response time, last 24 hours: no successful checks"
-		s.HTML = "\n<figcaption>Response time, 24 h: no successful checks</figcaption>"
-		return s
+	path := b.String()
+	if path == "" {
+		return spark{"\n<figcaption>Response time, 24 h: no successful checks</figcaption>"}
 	}
-	s.P50, s.P95 = ms(r.P50MS), ms(r.P95MS)
-	s.P50Y, s.P95Y = y(r.P50MS), y(r.P95MS)
-	s.Label = fmt.Sprintf("Response time, last 24 hours: median %s, 95th percentile %s", s.P50, s.P95)
-	s.HTML = s.markup()
-	return s
-}
-
-// markup is the chart and its caption, the figure's contents: numbers and
-// fixed words, written here because at 10,000 rows nine template actions
-// each cost more than the chart.
-func (s spark) markup() template.HTML {
-	b := make([]byte, 0, 256+len(s.Path))
-	attr := func(v string) { b = escapeFrom(append(b, v...), len(b)) }
-	b = append(b, "\n<svg viewBox=\"0 0 240 40\" role=\"img\" aria-label=\""...)
-	attr(s.Label)
-	b = append(b, "\"><line class=\"p95\" x1=\"0\" x2=\"240\" y1=\""...)
-	attr(s.P95Y)
-	b = append(b, "\" y2=\""...)
-	attr(s.P95Y)
-	b = append(b, "\"/><line class=\"p50\" x1=\"0\" x2=\"240\" y1=\""...)
-	attr(s.P50Y)
-	b = append(b, "\" y2=\""...)
-	attr(s.P50Y)
-	b = append(b, "\"/><path d=\""...)
-	attr(s.Path)
-	b = append(b, "\"/></svg>\n<figcaption>Response time, 24 h: p50 "...)
-	attr(s.P50)
-	b = append(b, " · p95 "...)
-	attr(s.P95)
-	b = append(b, "</figcaption>"...)
-	return markup(b)
+	p50, p95 := ms(r.P50MS), ms(r.P95MS)
+	p50y, p95y := y(r.P50MS), y(r.P95MS)
+	return spark{fill(
+		"\n<svg viewBox=\"0 0 240 40\" role=\"img\" aria-label=\"", "Response time, last 24 hours: median "+p50+", 95th percentile "+p95,
+		"\"><line class=\"p95\" x1=\"0\" x2=\"240\" y1=\"", p95y, "\" y2=\"", p95y,
+		"\"/><line class=\"p50\" x1=\"0\" x2=\"240\" y1=\"", p50y, "\" y2=\"", p50y,
+		"\"/><path d=\"", path,
+		"\"/></svg>\n<figcaption>Response time, 24 h: p50 ", p50, " · p95 ", p95,
+		"</figcaption>",
+	)}
 }
 
 // badge is a shields-style SVG: a grey label and a coloured message.
