@@ -296,7 +296,8 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	waitRender := func() {
 		for give := time.Now().Add(10 * interval); !rendered(); time.Sleep(100 * time.Millisecond) {
 			if time.Now().After(give) {
-				fatal(fmt.Errorf("no render within %v", 10*interval))
+				cmd.Process.Kill()
+				fatal(fmt.Errorf("the runner rendered nothing within %v:\n%s", 10*interval, logs.String()))
 			}
 		}
 	}
