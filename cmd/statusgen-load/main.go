@@ -323,8 +323,10 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 		}
 	}
 	cpu1, checks1, t1 := cpuTicks(pid), t.checks.Load(), time.Now()
-	// Let the second failing check of every failing service land and alert.
-	time.Sleep(interval + 2*time.Second)
+	// Let the second failing check of every failing service land and
+	// alert: it comes at most two intervals after the failing began, which
+	// with a render every cycle is one interval before the window ended.
+	time.Sleep(2*interval + 2*time.Second)
 
 	select {
 	case <-exited:
