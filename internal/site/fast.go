@@ -106,12 +106,6 @@ func escapeFrom(b []byte, from int) []byte {
 // day with a rollup for the service, newest first; empty if there is none.
 func historyHTML(days []history.Day, name string) template.HTML {
 	var b []byte
-	cell := func(s string) {
-		b = append(b, "<td>"...)
-		b = append(b, s...)
-		b = escapeFrom(b, len(b)-len(s))
-		b = append(b, "</td>"...)
-	}
 	for i := len(days) - 1; i >= 0; i-- {
 		sd := days[i].Services[name]
 		if sd == nil {
@@ -147,9 +141,7 @@ func historyHTML(days []history.Day, name string) template.HTML {
 				b = append(b, " ms</td>"...)
 			}
 		} else {
-			cell("—")
-			cell("—")
-			cell("—")
+			b = append(b, "<td>—</td><td>—</td><td>—</td>"...)
 		}
 		b = append(b, "</tr>"...)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Sefaria/statusgen/internal/history"
 	"github.com/Sefaria/statusgen/internal/tracker"
 	"github.com/Sefaria/statusgen/templates"
 )
@@ -70,5 +71,26 @@ func TestServicePageWithoutHistory(t *testing.T) {
 	old := string(files["services/"+tracker.Slug(in.Services[0].Name)+".html"])
 	if strings.Contains(old, "No history yet.") || strings.Count(old, `<tr><th scope="row"><time datetime="`) < 2 {
 		t.Errorf("a service with rollups lost its daily rows")
+	}
+}
+
+// TestHistoryRows: the daily table lists days newest first, skips days
+// without the service, and shows dashes where a day had no downtime, no
+// conclusive check or no successful check to time.
+func TestHistoryRows(t *testing.T) {
+	days := []history.Day{
+		{Date: "2026-11-21", Services: map[string]*history.ServiceDay{"web": {Checks: 1440, Up: 1440, P50MS: 80, P95MS: 120, MaxMS: 300}}},
+		{Date: "2026-11-22", Services: map[string]*history.ServiceDay{"other": {Checks: 5, Up: 5}}},
+		{Date: "2026-11-23", Services: map[string]*history.ServiceDay{"web": {Checks: 10, Down: 10, DowntimeSec: 600}}},
+		{Date: "2026-11-24", Services: map[string]*history.ServiceDay{"web": {Checks: 3, Inconclusive: 3}}},
+	}
+	want := "\n<tr><th scope=\"row\"><time datetime=\"2026-11-24\">2026-11-24</time></th><td>—</td><td>—</td><td>3</td><td>—</td><td>—</td><td>—</td></tr>" +
+		"\n<tr><th scope=\"row\"><time datetime=\"2026-11-23\">2026-11-23</time></th><td>0.00%</td><td>10 min</td><td>10</td><td>—</td><td>—</td><td>—</td></tr>" +
+		"\n<tr><th scope=\"row\"><time datetime=\"2026-11-21\">2026-11-21</time></th><td>100.00%</td><td>—</td><td>1440</td><td>80 ms</td><td>120 ms</td><td>300 ms</td></tr>"
+	if got := string(historyHTML(days, "web")); got != want {
+		t.Errorf("historyHTML =\n%s\nwant\n%s", got, want)
+	}
+	if got := historyHTML(days, "missing"); got != "" {
+		t.Errorf("historyHTML of a service without rollups = %q, want empty", got)
 	}
 }

@@ -387,8 +387,6 @@ func appendPermyriad(b []byte, n int64) []byte {
 	return append(b, '.', byte('0'+n%100/10), byte('0'+n%10), '%')
 }
 
-func minutesText(sec int64) string { return string(appendMinutes(nil, sec)) }
-
 // appendMinutes appends sec as whole minutes, rounded up: "1 min", "42 min".
 func appendMinutes(b []byte, sec int64) []byte {
 	return append(strconv.AppendInt(b, (sec+59)/60, 10), " min"...)
