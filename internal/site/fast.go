@@ -2,6 +2,7 @@ package site
 
 import (
 	"html/template"
+	"slices"
 	"strconv"
 	"time"
 	"unsafe"
@@ -15,11 +16,11 @@ import (
 // render, so they are written here. They hold only dates, numbers and
 // fixed words, never remote text, and are escaped all the same.
 
-// barHTML is a service's 90-day bar, oldest day first: an SVG rect per
-// day with a <title> tooltip. At 10,000 services that is 900,000 cells a
-// render, so each is appended straight into one buffer.
-func (w window) barHTML(cells *[barDays]dayCell, incs []incidentView) template.HTML {
-	b := make([]byte, 0, barDays*80)
+// appendBarCells appends a service's 90-day bar, oldest day first: an SVG
+// rect per day with a <title> tooltip. At 10,000 services that is 900,000
+// cells a render, so each is appended straight into one buffer.
+func (w window) appendBarCells(b []byte, cells *[barDays]dayCell, incs []incidentView) []byte {
+	b = slices.Grow(b, barDays*80)
 	for i, c := range cells {
 		b = append(b, `<rect x="`...)
 		b = strconv.AppendInt(b, int64(i*3), 10)
@@ -48,7 +49,7 @@ func (w window) barHTML(cells *[barDays]dayCell, incs []incidentView) template.H
 		b = escapeFrom(b, title)
 		b = append(b, `</title></rect>`...)
 	}
-	return markup(b)
+	return b
 }
 
 // dayClass is a bar cell's class by the day's downtime: b0 for none up to
@@ -84,22 +85,17 @@ func appendIncidents(b []byte, incs []incidentView, day time.Time) []byte {
 	return append(strconv.AppendInt(append(b, ", "...), int64(n), 10), " incidents"...)
 }
 
-// escapeFrom HTML-escapes b[from:] in place, as template.HTMLEscapeString
-// would; text without special characters (all of it, in practice) is
-// left as it is without copying.
+// escapeFrom HTML-escapes b[from:] in place, as appendText does; text
+// without special characters (all of it, in practice) is left as it is
+// without copying.
 func escapeFrom(b []byte, from int) []byte {
-	special := false
 	for _, c := range b[from:] {
 		switch c {
-		case '<', '>', '&', '\'', '"', 0:
-			special = true
+		case '<', '>', '&', '\'', '"', '+', 0:
+			return appendText(b[:from], string(b[from:]))
 		}
 	}
-	if !special {
-		return b
-	}
-	text := template.HTMLEscapeString(string(b[from:]))
-	return append(b[:from], text...)
+	return b
 }
 
 // historyHTML is the daily history table's rows, a row for every retained
@@ -157,9 +153,9 @@ func markup(b []byte) template.HTML {
 	return template.HTML(unsafe.String(&b[0], len(b))) //nolint:gosec // numbers, dates and fixed words, escaped
 }
 
-// uptimeHTML is the uptime list's items: fixed labels and percentages.
-func uptimeHTML(cells []uptimeCell) template.HTML {
-	b := make([]byte, 0, len(cells)*48)
+// appendUptimeItems appends the uptime list's items: fixed labels and
+// percentages.
+func appendUptimeItems(b []byte, cells []uptimeCell) []byte {
 	for _, c := range cells {
 		b = append(b, "<div><dt>"...)
 		b = escapeFrom(append(b, c.Label...), len(b))
@@ -167,7 +163,7 @@ func uptimeHTML(cells []uptimeCell) template.HTML {
 		b = escapeFrom(append(b, c.Value...), len(b))
 		b = append(b, "</dd></div>"...)
 	}
-	return markup(b)
+	return b
 }
 
 // fill is markup of fixed pieces (even positions, written as they are)

@@ -195,6 +195,25 @@ type sink func(name string, data []byte) error
 // hold in memory that changes every time (the index, a row per service).
 type streamer func(name string, write func(io.Writer) error) error
 
+// writeIndex writes the index: its top and end from the templates, its
+// rows in between one at a time through one buffer (see rowhtml.go).
+func writeIndex(w io.Writer, pages *template.Template, m *model) error {
+	if err := pages.ExecuteTemplate(w, "index-top", m); err != nil {
+		return fmt.Errorf("site: render index.html: %w", err)
+	}
+	var b []byte
+	for i := range m.Rows {
+		b = m.Rows[i].appendIndexItem(b[:0])
+		if _, err := w.Write(b); err != nil {
+			return fmt.Errorf("site: render index.html: %w", err)
+		}
+	}
+	if err := pages.ExecuteTemplate(w, "index-end", m); err != nil {
+		return fmt.Errorf("site: render index.html: %w", err)
+	}
+	return nil
+}
+
 // render renders every file of the site into put, the index through
 // stream when there is one.
 func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) error {
@@ -232,12 +251,7 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 	// it is written while the service pages are.
 	index := make(chan error, 1)
 	go func() {
-		index <- stream("index.html", func(w io.Writer) error {
-			if err := pages.ExecuteTemplate(w, "index.html", m); err != nil {
-				return fmt.Errorf("site: render index.html: %w", err)
-			}
-			return nil
-		})
+		index <- stream("index.html", func(w io.Writer) error { return writeIndex(w, pages, &m) })
 	}()
 	waitIndex := sync.OnceValue(func() error { return <-index })
 	defer waitIndex() // never return while it may still write
@@ -335,7 +349,6 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	page.HistoryHTML = historyHTML(in.Days, s.Name)
 	ratio, ok := totalOf(in.Days, s.Name).uptime()
 	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok)})
-	r.UptimeHTML = uptimeHTML(r.Uptime)
 	if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {
 		return err
 	}

@@ -48,13 +48,12 @@ type row struct {
 	LastMS     int64
 	Cause      string // the public phrase when down or possibly down
 	Uptime     []uptimeCell
-	UptimeHTML template.HTML // Uptime as the list's items (see fast.go)
 
 	// Since and LastCheck as the templates show them, nil when zero:
 	// formatted here once rather than through template functions, which
 	// at 10,000 rows a render cost more than the formatting.
 	SinceText, LastCheckText *moment
-	bar                      func() template.HTML // the 90-day bar as SVG rects (see fast.go), made on demand
+	bar                      func([]byte) []byte // appends the 90-day bar's SVG rects (see fast.go), made on demand
 	Spark                    spark
 	Maint                    *noticeView // the maintenance in force, if any
 	month                    counts      // the last 30 days, for the uptime badge
@@ -167,24 +166,15 @@ func newRow(s Service, in Input, now time.Time, w window, cells *[barDays]dayCel
 	// The bar's markup (some 10 KB) is made when the index is written, one
 	// row at a time: kept for every row it would be most of a
 	// 10,000-service render's memory.
-	r.bar = func() template.HTML { return w.barHTML(cells, incs) }
+	r.bar = func(b []byte) []byte { return w.appendBarCells(b, cells, incs) }
 	for k, label := range []string{"7 d", "30 d", "90 d"} {
 		ratio, ok := sums[k].uptime()
 		r.Uptime = append(r.Uptime, uptimeCell{label, percent(ratio, ok)})
 	}
 	r.month = sums[1]
-	r.UptimeHTML = uptimeHTML(r.Uptime)
 	r.SinceText, r.LastCheckText = newMoment(r.Since), newMoment(r.LastCheck)
 	r.Spark = newSpark(s.Recent)
 	return r
-}
-
-// BarHTML is the row's 90-day bar, made now.
-func (r row) BarHTML() template.HTML {
-	if r.bar == nil {
-		return ""
-	}
-	return r.bar()
 }
 
 // window is the last 90 UTC days, today last, looked up once per render.
