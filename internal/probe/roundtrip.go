@@ -42,24 +42,39 @@ func (p *Prober) roundTrip(req *http.Request) (*http.Response, error) {
 	// than a timeout. Closed from here, the context is already done when
 	// classify looks.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	resp, err := exchange(conn, req)
+	hc := &headerCap{r: conn, n: maxHeaderBytes}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(hc)
+	resp, err := exchange(conn, br, hc, req)
 	if err != nil {
 		stop()
 		conn.Close()
+		recycle(br)
 		return nil, err
 	}
-	resp.Body = &connBody{body: resp.Body, conn: conn, stop: stop}
+	resp.Body = &connBody{body: resp.Body, conn: conn, stop: stop, br: br}
 	return resp, nil
+}
+
+// readers keeps answer buffers between checks (4 KB each, most of what a
+// check allocated): a buffer goes back when its answer's body is closed.
+var readers = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
+// recycle returns br to the pool without its connection.
+func recycle(br *bufio.Reader) {
+	br.Reset(nil)
+	readers.Put(br)
 }
 
 // errHeaderFlood reads like net/http's, so that classify names it protocol.
 var errHeaderFlood = fmt.Errorf("server response headers exceeded %d bytes; aborted", maxHeaderBytes)
 
-// exchange writes req to conn and reads the answer's status and headers,
-// skipping informational (1xx) answers as net/http does: they count
-// towards the header cap, and 101 Switching Protocols is final (a check
-// never asks to switch, so it fails on its status).
-func exchange(conn net.Conn, req *http.Request) (*http.Response, error) {
+// exchange writes req to conn and reads the answer's status and headers
+// through br (reading conn through hc), skipping informational (1xx)
+// answers as net/http does: they count towards the header cap, and 101
+// Switching Protocols is final (a check never asks to switch, so it fails
+// on its status).
+func exchange(conn net.Conn, br *bufio.Reader, hc *headerCap, req *http.Request) (*http.Response, error) {
 	w := writers.Get().(*bufio.Writer)
 	defer writers.Put(w)
 	w.Reset(conn)
@@ -78,8 +93,6 @@ func exchange(conn net.Conn, req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 
-	hc := &headerCap{r: conn, n: maxHeaderBytes}
-	br := bufio.NewReader(hc)
 	for {
 		resp, err := http.ReadResponse(br, req)
 		if err != nil {
@@ -124,14 +137,27 @@ func (h *headerCap) Read(p []byte) (int, error) {
 type connBody struct {
 	body io.Reader
 	conn net.Conn
-	stop func() bool // detaches the context's close
+	stop func() bool   // detaches the context's close
+	br   *bufio.Reader // under body; back to the pool on Close
 }
 
-func (b *connBody) Read(p []byte) (int, error) { return b.body.Read(p) }
+// errBodyClosed is what a read after Close gets, as from net/http's bodies.
+var errBodyClosed = errors.New("http: read on closed response body")
+
+func (b *connBody) Read(p []byte) (int, error) {
+	if b.br == nil {
+		return 0, errBodyClosed
+	}
+	return b.body.Read(p)
+}
 
 func (b *connBody) Close() error {
 	b.stop()
 	b.conn.Close() // a second Close only reports the first one
+	if b.br != nil {
+		recycle(b.br)
+		b.br = nil
+	}
 	return nil
 }
 

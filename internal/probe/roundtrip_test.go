@@ -208,3 +208,58 @@ func TestCheckInternationalHost(t *testing.T) {
 		t.Errorf("Check() dialled %q, want %q", dialled, want)
 	}
 }
+
+// TestBodyAfterClose: an answer's read buffer goes back to a pool when its
+// body is closed, so a read after Close must fail rather than see another
+// check's answer; checks run at once each get their own body.
+func TestBodyAfterClose(t *testing.T) {
+	var n int64
+	var mu sync.Mutex
+	url := tcpServer(t, func(c net.Conn) {
+		mu.Lock()
+		n++
+		body := strings.Repeat(string(rune('a'+n%26)), 3000)
+		mu.Unlock()
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n"+body)
+	})
+	p, _ := newProber()
+	get := func() *http.Response {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := p.roundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	first := get()
+	first.Body.Close()
+	second := get()
+	defer second.Body.Close()
+	if n, err := first.Body.Read(make([]byte, 10)); n != 0 || err == nil {
+		t.Errorf("Read after Close = %d, %v; want 0 and an error", n, err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			resp := get()
+			defer resp.Body.Close()
+			data, err := io.ReadAll(resp.Body)
+			if err != nil || !oneLetter(data, 3000) {
+				t.Errorf("body = %d bytes (%q…), %v; want 3000 of one letter", len(data), data[:min(len(data), 8)], err)
+			}
+		})
+	}
+	wg.Wait()
+	data, err := io.ReadAll(second.Body)
+	if err != nil || !oneLetter(data, 3000) {
+		t.Errorf("second body = %d bytes, %v; want 3000 of one letter", len(data), err)
+	}
+}
+
+// oneLetter reports whether data is n times the same byte.
+func oneLetter(data []byte, n int) bool {
+	return len(data) == n && n > 0 && bytes.Count(data, data[:1]) == n
+}
