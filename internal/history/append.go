@@ -18,9 +18,11 @@ import (
 // files). A line is never split across write calls, so a crash can tear
 // at most the last line of a file; whole lines are gathered into writes of
 // up to 64 KiB, because a write call per line made a 10,000-service cycle
-// cost 20 ms in system calls. Files are synced once at the end. Before this
-// Store first appends to an existing file, a torn last line is cut off. Results that Scan would skip (no service, unknown status, zero
-// time) are refused before anything is written.
+// cost 20 ms in system calls. Files are synced once at the end (or at the
+// next Sync, see DeferSync). Before this Store first appends to an
+// existing file, a torn last line is cut off. Results that Scan would skip
+// (no service, unknown status, zero time) are refused before anything is
+// written.
 func (s *Store) Append(results []uptime.Result) error {
 	for i := range results {
 		if err := validResult(&results[i]); err != nil {
@@ -178,7 +180,9 @@ func (a *appender) finish() error {
 			first = err
 		}
 		f := p.f
-		if err := f.Sync(); err != nil && first == nil {
+		if a.s.deferSync {
+			a.s.unsynced[path] = true
+		} else if err := f.Sync(); err != nil && first == nil {
 			first = fmt.Errorf("sync %s: %w", path, err)
 		}
 		if err := f.Close(); err != nil && first == nil {
@@ -190,7 +194,9 @@ func (a *appender) finish() error {
 		for _, path := range a.order {
 			if dir := filepath.Dir(path); !synced[dir] {
 				synced[dir] = true
-				if err := atomicfile.SyncDir(dir); err != nil {
+				if a.s.deferSync {
+					a.s.unsynced[dir] = true
+				} else if err := atomicfile.SyncDir(dir); err != nil {
 					return err
 				}
 			}

@@ -37,6 +37,8 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.Open(); err != nil {
 		return err
 	}
+	// Appends come every BatchEvery; they are synced with the state.
+	r.history.DeferSync()
 	r.mu.Lock()
 	r.held = r.maintenance()
 	r.mu.Unlock()

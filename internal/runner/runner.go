@@ -327,6 +327,11 @@ func (r *Runner) deliver(ctx context.Context, rep *Report) error {
 }
 
 func (r *Runner) saveState() error {
+	// The state never runs ahead of the history on disk (see
+	// history.DeferSync): what it counts is synced first.
+	if err := r.history.Sync(); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
 	if err := r.state.Save(filepath.Join(r.DataDir, StateFile)); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
