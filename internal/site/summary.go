@@ -1,8 +1,6 @@
 package site
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -157,13 +155,7 @@ func statusJSON(in Input, m model) ([]byte, error) {
 		}
 		s.ScheduledMaintenances = append(s.ScheduledMaintenances, mi)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(s); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return encodeSummary(&s)
 }
 
 type summaryStatus struct {
