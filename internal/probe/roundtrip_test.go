@@ -3,11 +3,13 @@ package probe
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -262,4 +264,26 @@ func TestBodyAfterClose(t *testing.T) {
 // oneLetter reports whether data is n times the same byte.
 func oneLetter(data []byte, n int) bool {
 	return len(data) == n && n > 0 && bytes.Count(data, data[:1]) == n
+}
+
+// TestCheckResetsItsConnection: once the answer is read the check resets
+// the connection, so the server sees ECONNRESET on its next read rather
+// than a FIN, and neither end holds the connection in TIME_WAIT.
+func TestCheckResetsItsConnection(t *testing.T) {
+	seen := make(chan error, 1)
+	url := tcpServer(t, func(c net.Conn) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		_, err := c.Read(make([]byte, 1))
+		seen <- err
+	})
+	p, _ := newProber()
+	checkResult(t, p.Check(context.Background(), plainService(url)), uptime.Up, "")
+	select {
+	case err := <-seen:
+		if !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("the server's read after the answer = %v, want ECONNRESET", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server's read never returned")
+	}
 }
