@@ -49,6 +49,7 @@ func main() {
 	count := flag.Int("count", 5, "runs of each Go benchmark (the median is shown)")
 	rebuild := flag.Bool("rebuild", true, "rebuild 60 days × 100 services of rollups (8.6 M lines)")
 	benches := flag.Bool("bench", true, "run the Go benchmarks")
+	flag.StringVar(&runnerLog, "runner-log", "", "also write the runner's output to this file (with GODEBUG=gctrace=1, say)")
 	flag.Parse()
 	var err error
 	if scratch, err = os.MkdirTemp("", "statusgen-load-"); err != nil {
@@ -71,6 +72,9 @@ func main() {
 		}
 	}
 }
+
+// runnerLog is where the runner's output is copied, if anywhere.
+var runnerLog string
 
 // scratch holds every file the measurements write, until the end.
 var scratch string
@@ -252,6 +256,15 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	cmd.Env = append(os.Environ(), "SLACK_WEBHOOK_URL="+base+"/slack")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if runnerLog != "" {
+		f, err := os.Create(runnerLog)
+		if err != nil {
+			fatal(err)
+		}
+		defer f.Close()
+		w := io.MultiWriter(&logs, f) // one writer, so exec copies both streams in one goroutine
+		cmd.Stdout, cmd.Stderr = w, w
+	}
 	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		fatal(err)
