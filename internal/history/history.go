@@ -40,6 +40,7 @@ type Store struct {
 	days    map[string]*Day // rollups in memory: the newest day written, and days folded since
 	dirty   map[string]bool // days folded into but not yet written
 
+	spare     [][]byte        // write buffers for the next append (see takeBuffer)
 	deferSync bool            // Append leaves syncing to Sync (see DeferSync)
 	unsynced  map[string]bool // files and folders to sync at the next Sync
 }
