@@ -401,3 +401,72 @@ func TestRunRetriesFailedDeliveries(t *testing.T) {
 		t.Errorf("saved outbox = %v, %v, want empty", st.Outbox, err)
 	}
 }
+
+// holdingChecker holds every check until released and notes how many
+// were in flight at once.
+type holdingChecker struct {
+	mu             sync.Mutex
+	inFlight, peak int
+	started        chan string
+	release        chan struct{}
+	now            func() time.Time
+}
+
+func (h *holdingChecker) Check(ctx context.Context, svc uptime.Service) uptime.Result {
+	h.mu.Lock()
+	h.inFlight++
+	h.peak = max(h.peak, h.inFlight)
+	h.mu.Unlock()
+	h.started <- svc.Name
+	<-h.release
+	h.mu.Lock()
+	h.inFlight--
+	h.mu.Unlock()
+	return uptime.Result{Service: svc.Name, Time: h.now(), Status: uptime.Up, Code: 200, Attempts: 1}
+}
+
+// TestDispatchHoldsMaxParallel: a first cycle's burst of 20 due checks
+// runs at most max_parallel at once, and each freed slot starts the next.
+func TestDispatchHoldsMaxParallel(t *testing.T) {
+	var names []string
+	for i := range 20 {
+		names = append(names, fmt.Sprintf("svc-%02d", i))
+	}
+	clock := &fakeClock{now: time.Date(2026, 11, 24, 10, 0, 59, 0, time.UTC)} // every offset has passed
+	h := &holdingChecker{started: make(chan string), release: make(chan struct{}), now: clock.Now}
+	r, _ := newTestRunner(t, testConfig(names...), h, &recorder{accept: -1}, clock)
+	r.Config.Settings.MaxParallel = 4
+	r.Sleep = func(ctx context.Context, d time.Duration) error { <-ctx.Done(); return ctx.Err() } // one cycle only
+	ctx, cancel := context.WithCancel(context.Background())
+	in := newInbox()
+	dispatched := make(chan struct{})
+	go func() {
+		r.dispatch(ctx, newSchedule(r.Config.Services, r.Config.Settings.Interval), in)
+		close(dispatched)
+	}()
+
+	checked := map[string]bool{}
+	for range 4 {
+		checked[<-h.started] = true
+	}
+	select {
+	case name := <-h.started:
+		t.Fatalf("%s started while 4 checks were in flight, max_parallel 4", name)
+	case <-time.After(50 * time.Millisecond):
+	}
+	for range 16 {
+		h.release <- struct{}{}
+		checked[<-h.started] = true
+	}
+	for range 4 {
+		h.release <- struct{}{}
+	}
+	cancel()
+	<-dispatched
+	if len(checked) != 20 || h.peak != 4 {
+		t.Errorf("%d services checked, at most %d at once; want all 20, 4 at once", len(checked), h.peak)
+	}
+	if results, _ := in.take(nil, nil); len(results) != 20 {
+		t.Errorf("the inbox holds %d results, want 20", len(results))
+	}
+}
