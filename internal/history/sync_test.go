@@ -13,12 +13,7 @@ import (
 // every file written since (and the folder of a new one) once, a file
 // pruned meanwhile is no error, and the lines were there all along.
 func TestDeferSync(t *testing.T) {
-	var synced []string
-	syncPathFunc = func(path string) error {
-		synced = append(synced, path)
-		return syncPath(path)
-	}
-	t.Cleanup(func() { syncPathFunc = syncPath })
+	synced := recordSyncs(t)
 
 	dir := t.TempDir()
 	s := New(dir)
@@ -36,8 +31,8 @@ func TestDeferSync(t *testing.T) {
 	if err := s.AppendIncidents([]uptime.Incident{inc}); err != nil {
 		t.Fatal(err)
 	}
-	if len(synced) != 0 {
-		t.Fatalf("appends synced %v; want nothing before Sync", synced)
+	if len(*synced) != 0 {
+		t.Fatalf("appends synced %v; want nothing before Sync", *synced)
 	}
 	if got := readFile(t, filepath.Join(checks, "2026-11-25.jsonl")); got != line(b)+line(b) {
 		t.Errorf("before Sync the file holds %q, want both appends", got)
@@ -55,29 +50,35 @@ func TestDeferSync(t *testing.T) {
 		filepath.Join(checks, "2026-11-25.jsonl"),
 		filepath.Join(dir, IncidentsFile),
 	}
-	if !reflect.DeepEqual(synced, want) {
-		t.Errorf("Sync synced %q, want %q", synced, want)
+	if !reflect.DeepEqual(*synced, want) {
+		t.Errorf("Sync synced %q, want %q", *synced, want)
 	}
-	synced = nil
-	if err := s.Sync(); err != nil || len(synced) != 0 {
-		t.Errorf("a second Sync synced %v (err %v); want nothing", synced, err)
+	*synced = nil
+	if err := s.Sync(); err != nil || len(*synced) != 0 {
+		t.Errorf("a second Sync synced %v (err %v); want nothing", *synced, err)
 	}
 }
 
 // TestAppendSyncsWithoutDeferSync: `statusgen once` appends and syncs at
 // once, leaving nothing for Sync.
 func TestAppendSyncsWithoutDeferSync(t *testing.T) {
+	synced := recordSyncs(t)
+	s := New(t.TempDir())
+	if err := s.Append([]uptime.Result{result(t, "2026-11-24T12:00:00Z", "a", uptime.Up, 10)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil || len(*synced) != 0 {
+		t.Errorf("Sync after a synced Append synced %v (err %v); want nothing", *synced, err)
+	}
+}
+
+// recordSyncs notes every path Sync syncs, for the test's duration.
+func recordSyncs(t *testing.T) *[]string {
 	var synced []string
 	syncPathFunc = func(path string) error {
 		synced = append(synced, path)
 		return syncPath(path)
 	}
 	t.Cleanup(func() { syncPathFunc = syncPath })
-	s := New(t.TempDir())
-	if err := s.Append([]uptime.Result{result(t, "2026-11-24T12:00:00Z", "a", uptime.Up, 10)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Sync(); err != nil || len(synced) != 0 {
-		t.Errorf("Sync after a synced Append synced %v (err %v); want nothing", synced, err)
-	}
+	return &synced
 }
