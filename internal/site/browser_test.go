@@ -148,7 +148,7 @@ func TestBrowser(t *testing.T) {
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	wantStates := []string{"Operational", "Under maintenance", "Possible outage", "Down", "Operational"}
+	wantStates := []string{"Operational", "Under maintenance", "Operational", "Down", "Operational"}
 	for _, tc := range []struct {
 		name, path string
 		width      int64

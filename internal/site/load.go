@@ -119,13 +119,17 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 	for _, svc := range cfg.Services {
 		s := Service{Name: svc.Name, Recent: recent[svc.Name]}
 		if ss := st.Services[svc.Name]; ss != nil {
-			s.Status, s.Confirmed = ss.Status, ss.Announced
+			s.Status, s.Confirmed, s.Failures = ss.Status, ss.Announced, ss.Failures
 			s.LastCheck, s.LastCode, s.LastMS, s.LastError = ss.LastCheck, ss.LastCode, ss.LastMS, ss.LastError
+			s.LastSuccess = ss.LastSuccess
 			switch {
-			case ss.Status == uptime.Down:
+			case ss.Status == uptime.Down && ss.Announced:
 				s.Since = ss.Since
-			case ss.Status.IsUp():
-				s.Since = lastEnd[svc.Name] // up since the last outage ended, if one is on record
+			case ss.Status.IsUp(), ss.Status == uptime.Down:
+				// Up, or failing below the threshold, which the page does
+				// not count: up since the last outage ended, if one is on
+				// record.
+				s.Since = lastEnd[svc.Name]
 			}
 			if ss.Announced {
 				in.Incidents = append(in.Incidents, uptime.Incident{

@@ -46,15 +46,19 @@ type condition struct {
 
 var (
 	condUp       = condition{"up", "✔", "Operational", "operational"}
-	condDegraded = condition{"degraded", "▲", "Degraded performance", "degraded_performance"}
-	condPossible = condition{"degraded", "▲", "Possible outage", "partial_outage"}
+	condDegraded = condition{"degraded", "▲", "Degraded performance", "degraded_performance"} // slow (degraded_after), never failing
 	condDown     = condition{"down", "✖", "Down", "major_outage"}
 	condMaint    = condition{"maint", "⚙", "Under maintenance", "under_maintenance"}
-	condUnknown  = condition{"unknown", "?", "No data yet", "degraded_performance"}
+	// Never checked: Statuspage has no "unknown", and a component new
+	// there is operational until someone says otherwise.
+	condUnknown = condition{"unknown", "?", "No data yet", "operational"}
 )
 
-// conditionOf reads a service's state; under is true during a maintenance
-// window that covers it.
+// conditionOf reads a service's confirmed state; under is true during a
+// maintenance window that covers it. Failures below the threshold are not
+// an outage yet: the service keeps the condition it had before them (see
+// watchNote), so one failed check never changes the page, the banner, a
+// badge or status.json.
 func conditionOf(s Service, under bool) condition {
 	switch {
 	case under:
@@ -65,10 +69,22 @@ func conditionOf(s Service, under bool) condition {
 		return condDegraded
 	case s.Status == uptime.Down && s.Confirmed:
 		return condDown
-	case s.Status == uptime.Down:
-		return condPossible // failing, but below its threshold: not yet an outage
+	case s.Status == uptime.Down && !s.LastSuccess.IsZero():
+		return condUp
 	}
 	return condUnknown
+}
+
+// watchNote is the muted note beside a service failing below its
+// threshold: "1 failed check, watching"; "" otherwise.
+func watchNote(s Service) string {
+	switch {
+	case s.Status != uptime.Down || s.Confirmed || s.Failures <= 0:
+		return ""
+	case s.Failures == 1:
+		return "1 failed check, watching"
+	}
+	return fmt.Sprintf("%d failed checks, watching", s.Failures)
 }
 
 // banner is the page's one-glance summary.
@@ -77,12 +93,33 @@ type banner struct {
 	Indicator         string // Statuspage's status.indicator
 }
 
-// overall applies the banner rule (README "The status page"): services under
-// maintenance are left out; more than half of the rest confirmed down is a
-// major outage; any confirmed down a partial outage; any degraded or
-// possibly down, degraded performance; else all systems operational. With no
-// conclusive check at all, it says so.
-func overall(conds []condition) banner {
+var (
+	bannerCritical = banner{"down", "✖", "Major outage", "critical"}
+	bannerMajor    = banner{"down", "✖", "Partial outage", "major"}
+	bannerMinor    = banner{"degraded", "▲", "Degraded performance", "minor"}
+	bannerWaiting  = banner{"unknown", "?", "Waiting for the first checks", "none"}
+	bannerMaint    = banner{"maint", "⚙", "Under maintenance", "maintenance"}
+	bannerUp       = banner{"up", "✔", "All systems operational", "none"}
+)
+
+// overall applies the banner rule (README "The status page") to the
+// services' conditions and the number of ongoing outages listed: services
+// under maintenance are left out; more than half of the rest confirmed
+// down is a major outage; any confirmed down a partial outage; any
+// degraded (slow), degraded performance; else all systems operational.
+// With no conclusive check at all, it says so. An ongoing outage that is
+// listed makes it at least a partial outage, even when its service is
+// under maintenance: the banner and status.json's indicator never say
+// less than the incidents they list.
+func overall(conds []condition, ongoing int) banner {
+	b := overallOf(conds)
+	if ongoing > 0 && (b.Indicator == "none" || b.Indicator == "minor" || b.Indicator == "maintenance") {
+		return bannerMajor
+	}
+	return b
+}
+
+func overallOf(conds []condition) banner {
 	var counted, down, degraded, unknown int
 	for _, c := range conds {
 		switch c.Class {
@@ -99,15 +136,15 @@ func overall(conds []condition) banner {
 	}
 	switch {
 	case down > 0 && 2*down > counted:
-		return banner{"down", "✖", "Major outage", "critical"}
+		return bannerCritical
 	case down > 0:
-		return banner{"down", "✖", "Partial outage", "major"}
+		return bannerMajor
 	case degraded > 0:
-		return banner{"degraded", "▲", "Degraded performance", "minor"}
+		return bannerMinor
 	case counted > 0 && unknown == counted:
-		return banner{"unknown", "?", "Waiting for the first checks", "none"}
+		return bannerWaiting
 	case counted == 0 && len(conds) > 0:
-		return banner{"maint", "⚙", "Under maintenance", "maintenance"}
+		return bannerMaint
 	}
-	return banner{"up", "✔", "All systems operational", "none"}
+	return bannerUp
 }

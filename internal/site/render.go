@@ -276,11 +276,11 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 			var buf bytes.Buffer
 			for i := range next {
 				r := &m.Rows[i]
-				if rot.skip(i, r.Slug, r.Cond.Class) {
+				if rot.skip(i, r.Slug, r.shows()) {
 					continue
 				}
 				errs[i] = servicePages(pages, badgeT, m, in, byService, i, &buf, put)
-				rot.wrote(r.Slug, r.Cond.Class)
+				rot.wrote(r.Slug, r.shows())
 			}
 		})
 	}

@@ -54,10 +54,15 @@ func (r *row) appendState(b []byte) []byte {
 	return append(b, "</p>"...)
 }
 
-// appendMeta is the cause, since when, the last check and its latency,
-// and the maintenance in force.
+// appendMeta is the cause or the note on unconfirmed failures, since
+// when, the last check and its latency, and the maintenance in force.
 func (r *row) appendMeta(b []byte) []byte {
 	b = append(b, "<p class=\"meta\">"...)
+	if r.Watch != "" {
+		b = append(b, "<span class=\"watch\">"...)
+		b = appendText(b, r.Watch)
+		b = append(b, "</span> · "...)
+	}
 	if r.Cause != "" {
 		b = append(b, "<strong>"...)
 		b = appendText(b, r.Cause)

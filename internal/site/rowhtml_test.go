@@ -23,7 +23,7 @@ const referenceRow = `
 {{- end}}
 
 {{- define "meta" -}}
-<p class="meta">{{if .Cause}}<strong>{{.Cause}}</strong> · {{end}}{{with .SinceText}}since <time datetime="{{.ISO}}">{{.Human}}</time> · {{end}}{{with .LastCheckText}}last check <time datetime="{{.ISO}}">{{.Human}}</time>{{else}}not checked yet{{end}}{{if and .LastCheckText .LastMS}}, {{.LastMS}} ms{{end}}</p>
+<p class="meta">{{if .Watch}}<span class="watch">{{.Watch}}</span> · {{end}}{{if .Cause}}<strong>{{.Cause}}</strong> · {{end}}{{with .SinceText}}since <time datetime="{{.ISO}}">{{.Human}}</time> · {{end}}{{with .LastCheckText}}last check <time datetime="{{.ISO}}">{{.Human}}</time>{{else}}not checked yet{{end}}{{if and .LastCheckText .LastMS}}, {{.LastMS}} ms{{end}}</p>
 {{- if .Maint}}
 <p class="meta">Maintenance: <a href="{{.Root}}notices.html#{{.Maint.Slug}}">{{.Maint.Title}}</a>, until <time datetime="{{rfc3339 .Maint.End}}">{{human .Maint.End}}</time></p>
 {{- end}}
@@ -138,6 +138,7 @@ func randomRow(rng *rand.Rand) *row {
 		Root:   []string{"", "../"}[rng.IntN(2)],
 		Cond:   condition{Class: pick(rng), Icon: pick(rng), Word: pick(rng)},
 		Cause:  []string{"", pick(rng)}[rng.IntN(2)],
+		Watch:  []string{"", pick(rng)}[rng.IntN(2)],
 		LastMS: []int64{0, 1, 250, -3}[rng.IntN(4)],
 	}
 	r.SinceText = newMoment(times[rng.IntN(len(times))])

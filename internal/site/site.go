@@ -36,12 +36,19 @@ type Service struct {
 	Name      string
 	Status    uptime.Status // the last conclusive status; "" when never checked
 	Confirmed bool          // for Down: the outage reached its threshold and was announced
-	Since     time.Time     // when the current status began, when known
+	Since     time.Time     // when the status shown began, when known
 	LastCheck time.Time
 	LastCode  int
 	LastMS    int64
 	LastError uptime.ErrorKind
 	Recent    Recent // the last 24 hours, from raw history
+
+	// Failures counts the consecutive failed checks. Below the threshold
+	// (Down, not Confirmed) they are only a note beside the status shown,
+	// which is the one before them: Operational if the service ever
+	// answered (LastSuccess), else No data yet.
+	Failures    int
+	LastSuccess time.Time // the last up or degraded check; zero if none is on record
 }
 
 // Recent summarises one service's raw checks of the last 24 hours, taken

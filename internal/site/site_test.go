@@ -16,48 +16,60 @@ import (
 
 func TestOverallBannerRule(t *testing.T) {
 	tests := []struct {
-		name  string
-		conds []condition
-		want  string
+		name    string
+		conds   []condition
+		ongoing int // ongoing outages listed
+		want    banner
 	}{
-		{"all up", []condition{condUp, condUp, condUp, condUp}, "All systems operational"},
-		{"one degraded", []condition{condUp, condDegraded, condUp, condUp}, "Degraded performance"},
-		{"one failing below threshold", []condition{condUp, condPossible, condUp, condUp}, "Degraded performance"},
-		{"one down", []condition{condDown, condUp, condUp, condUp}, "Partial outage"},
-		{"half down", []condition{condDown, condDown, condUp, condUp}, "Partial outage"},
-		{"most down", []condition{condDown, condDown, condDown, condUp}, "Major outage"},
-		{"down and the rest in maintenance", []condition{condDown, condMaint, condMaint}, "Major outage"},
-		{"down service in maintenance", []condition{condMaint, condUp}, "All systems operational"},
-		{"all in maintenance", []condition{condMaint, condMaint}, "Under maintenance"},
-		{"never checked", []condition{condUnknown, condUnknown}, "Waiting for the first checks"},
-		{"one new service", []condition{condUnknown, condUp}, "All systems operational"},
-		{"no services", nil, "All systems operational"},
+		{"all up", []condition{condUp, condUp, condUp, condUp}, 0, bannerUp},
+		{"one degraded", []condition{condUp, condDegraded, condUp, condUp}, 0, bannerMinor},
+		{"one down", []condition{condDown, condUp, condUp, condUp}, 1, bannerMajor},
+		{"half down", []condition{condDown, condDown, condUp, condUp}, 2, bannerMajor},
+		{"most down", []condition{condDown, condDown, condDown, condUp}, 3, bannerCritical},
+		{"down and the rest in maintenance", []condition{condDown, condMaint, condMaint}, 1, bannerCritical},
+		{"down service in maintenance, no outage listed", []condition{condMaint, condUp}, 0, bannerUp},
+		{"ongoing outage of a service in maintenance", []condition{condMaint, condUp}, 1, bannerMajor},
+		{"ongoing outage and something slow", []condition{condMaint, condDegraded}, 1, bannerMajor},
+		{"all in maintenance", []condition{condMaint, condMaint}, 0, bannerMaint},
+		{"all in maintenance, one outage ongoing", []condition{condMaint, condMaint}, 1, bannerMajor},
+		{"never checked", []condition{condUnknown, condUnknown}, 0, bannerWaiting},
+		{"one new service", []condition{condUnknown, condUp}, 0, bannerUp},
+		{"no services", nil, 0, bannerUp},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := overall(tt.conds).Text; got != tt.want {
-				t.Errorf("overall(%v) = %q, want %q", tt.conds, got, tt.want)
+			if got := overall(tt.conds, tt.ongoing); got != tt.want {
+				t.Errorf("overall(%v, %d) = %v, want %v", tt.conds, tt.ongoing, got, tt.want)
 			}
 		})
 	}
 }
 
 func TestConditionOf(t *testing.T) {
+	ok := fixedNow.Add(-time.Hour) // a last success on record
 	tests := []struct {
+		name  string
 		s     Service
 		under bool
 		want  condition
+		note  string
 	}{
-		{Service{Status: uptime.Up}, false, condUp},
-		{Service{Status: uptime.Degraded}, false, condDegraded},
-		{Service{Status: uptime.Down, Confirmed: true}, false, condDown},
-		{Service{Status: uptime.Down}, false, condPossible},
-		{Service{Status: uptime.Down, Confirmed: true}, true, condMaint},
-		{Service{}, false, condUnknown},
+		{"up", Service{Status: uptime.Up}, false, condUp, ""},
+		{"slow", Service{Status: uptime.Degraded}, false, condDegraded, ""},
+		{"confirmed down", Service{Status: uptime.Down, Confirmed: true, Failures: 3}, false, condDown, ""},
+		{"one failed check", Service{Status: uptime.Down, Failures: 1, LastSuccess: ok}, false, condUp, "1 failed check, watching"},
+		{"two failed checks", Service{Status: uptime.Down, Failures: 2, LastSuccess: ok}, false, condUp, "2 failed checks, watching"},
+		{"failing since its first check", Service{Status: uptime.Down, Failures: 1}, false, condUnknown, "1 failed check, watching"},
+		{"confirmed down in maintenance", Service{Status: uptime.Down, Confirmed: true}, true, condMaint, ""},
+		{"one failed check in maintenance", Service{Status: uptime.Down, Failures: 1, LastSuccess: ok}, true, condMaint, "1 failed check, watching"},
+		{"never checked", Service{}, false, condUnknown, ""},
 	}
 	for _, tt := range tests {
 		if got := conditionOf(tt.s, tt.under); got != tt.want {
-			t.Errorf("conditionOf(%+v, %v) = %v, want %v", tt.s, tt.under, got, tt.want)
+			t.Errorf("%s: conditionOf(%+v, %v) = %v, want %v", tt.name, tt.s, tt.under, got, tt.want)
+		}
+		if got := watchNote(tt.s); got != tt.note {
+			t.Errorf("%s: watchNote(%+v) = %q, want %q", tt.name, tt.s, got, tt.note)
 		}
 	}
 }

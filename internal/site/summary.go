@@ -9,8 +9,11 @@ import (
 )
 
 // The shape of Statuspage's /api/v2/summary.json, so clients and widgets
-// written for it read status.json unchanged. Fields are declared in the
-// order Statuspage writes them.
+// written for it read status.json unchanged: every field has the type and
+// the meaning Statuspage documents (a time is always an RFC 3339 string
+// where Statuspage promises one, never null), and TestStatusJSONTypeChecks
+// holds it to the published TypeScript types of the statuspage.io client.
+// Fields are declared in the order Statuspage writes them.
 type summary struct {
 	Page                  summaryPage        `json:"page"`
 	Components            []summaryComponent `json:"components"`
@@ -31,12 +34,12 @@ type summaryComponent struct {
 	ID                 string  `json:"id"`
 	Name               string  `json:"name"`
 	Status             string  `json:"status"`
-	CreatedAt          *string `json:"created_at"`
+	CreatedAt          string  `json:"created_at"` // when the service was first checked, as far as the retained history shows
 	UpdatedAt          string  `json:"updated_at"`
 	Position           int     `json:"position"`
-	Description        *string `json:"description"`
-	Showcase           bool    `json:"showcase"`
-	StartDate          *string `json:"start_date"`
+	Description        *string `json:"description"` // an operator's description: none is configured, so null (never the live status)
+	Showcase           bool    `json:"showcase"`    // true: the page shows every service's uptime bar
+	StartDate          *string `json:"start_date"`  // created_at's date, YYYY-MM-DD; null before the first check
 	GroupID            *string `json:"group_id"`
 	PageID             string  `json:"page_id"`
 	Group              bool    `json:"group"`
@@ -90,19 +93,21 @@ func statusJSON(in Input, m model) ([]byte, error) {
 		ScheduledMaintenances: []summaryIncident{},
 	}
 	components := map[string]summaryComponent{}
+	first := firstSeen(in)
 	for i, r := range m.Rows {
 		c := summaryComponent{
 			ID: r.Slug, Name: r.Name, Status: r.Cond.Component, UpdatedAt: stamp(m.Generated),
-			Position: i + 1, PageID: pageID,
+			Position: i + 1, Showcase: true, PageID: pageID,
 		}
 		if !r.LastCheck.IsZero() {
 			c.UpdatedAt = stamp(r.LastCheck)
 		}
-		desc := r.Cond.Word
-		if r.Cause != "" {
-			desc += ": " + r.Cause
+		// A service never checked was created, as far as the page knows,
+		// when the page was: created_at is a time in every client's type.
+		c.CreatedAt = c.UpdatedAt
+		if t := first[i]; !t.IsZero() {
+			c.CreatedAt, c.StartDate = stamp(t), ptr(t.UTC().Format(time.DateOnly))
 		}
-		c.Description = ptr(desc)
 		s.Components = append(s.Components, c)
 		components[r.Key] = c
 	}
@@ -119,7 +124,7 @@ func statusJSON(in Input, m model) ([]byte, error) {
 		body := iv.Service + " is down: " + iv.Cause + "."
 		s.Incidents = append(s.Incidents, summaryIncident{
 			ID: iv.ID, Name: iv.Service + " outage", Status: "investigating",
-			CreatedAt: stamp(iv.Start), UpdatedAt: stamp(m.Generated), Impact: "major",
+			CreatedAt: stamp(iv.Start), UpdatedAt: stamp(iv.Start), Impact: "major",
 			Shortlink: link("services/" + iv.Slug + ".html"), StartedAt: stamp(iv.Start), PageID: pageID,
 			IncidentUpdates: []summaryUpdate{{
 				ID: iv.ID + "-1", Status: "investigating", Body: body, IncidentID: iv.ID,
@@ -136,9 +141,13 @@ func statusJSON(in Input, m model) ([]byte, error) {
 		if v.Active(m.Generated) {
 			status = "in_progress"
 		}
+		// Impact "none", as in Statuspage's documented summary: the
+		// maintenance itself is the news, its services show
+		// under_maintenance. (Live Statuspage pages also write
+		// "maintenance", which the statuspage.io client's type rejects.)
 		mi := summaryIncident{
 			ID: v.Slug, Name: v.Title, Status: status,
-			CreatedAt: stamp(v.Start), UpdatedAt: stamp(v.Start), Impact: "maintenance",
+			CreatedAt: stamp(v.Start), UpdatedAt: stamp(v.Start), Impact: "none",
 			Shortlink: link("notices.html#" + v.Slug), StartedAt: stamp(v.Start), PageID: pageID,
 			IncidentUpdates: []summaryUpdate{{
 				ID: v.Slug + "-1", Status: status, Body: v.Title + " (" + v.Services + ")", IncidentID: v.Slug,
@@ -161,4 +170,45 @@ func statusJSON(in Input, m model) ([]byte, error) {
 type summaryStatus struct {
 	Indicator   string `json:"indicator"`
 	Description string `json:"description"`
+}
+
+// firstSeen is, for each of in's services in order, the earliest time the
+// history retained shows it: the day of its first rollup, its first
+// incident, its last check or success; zero when there is none. The days
+// are ascending and a service usually appears on the first, so the scan
+// stops as soon as every service is found.
+func firstSeen(in Input) []time.Time {
+	first := make([]time.Time, len(in.Services))
+	index := make(map[string]int, len(in.Services))
+	for i, s := range in.Services {
+		index[s.Name] = i
+	}
+	earlier := func(i int, t time.Time) {
+		if !t.IsZero() && (first[i].IsZero() || t.Before(first[i])) {
+			first[i] = t
+		}
+	}
+	found := 0
+	for d := 0; d < len(in.Days) && found < len(in.Services); d++ {
+		day, err := time.Parse(time.DateOnly, in.Days[d].Date)
+		if err != nil {
+			continue
+		}
+		for name := range in.Days[d].Services {
+			if i, ok := index[name]; ok && first[i].IsZero() {
+				first[i] = day
+				found++
+			}
+		}
+	}
+	for _, inc := range in.Incidents {
+		if i, ok := index[inc.Service]; ok {
+			earlier(i, inc.Since)
+		}
+	}
+	for i, s := range in.Services {
+		earlier(i, s.LastSuccess)
+		earlier(i, s.LastCheck)
+	}
+	return first
 }

@@ -70,7 +70,7 @@ func appendComponents(b []byte, cs []summaryComponent) []byte {
 		b = append(b, in+`"status": `...)
 		b = appendJSONString(b, c.Status)
 		b = append(b, in+`"created_at": `...)
-		b = appendJSONPtr(b, c.CreatedAt)
+		b = appendJSONString(b, c.CreatedAt)
 		b = append(b, in+`"updated_at": `...)
 		b = appendJSONString(b, c.UpdatedAt)
 		b = append(b, in+`"position": `...)

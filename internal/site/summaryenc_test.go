@@ -34,7 +34,7 @@ func TestEncodeSummary(t *testing.T) {
 	}
 	component := func(i int) summaryComponent {
 		return summaryComponent{
-			ID: str(), Name: str(), Status: str(), CreatedAt: opt(), UpdatedAt: str(),
+			ID: str(), Name: str(), Status: str(), CreatedAt: str(), UpdatedAt: str(),
 			Position: i - rng.IntN(3), Description: opt(), Showcase: rng.IntN(2) == 0,
 			StartDate: opt(), GroupID: opt(), PageID: str(), Group: rng.IntN(2) == 0,
 			OnlyShowIfDegraded: rng.IntN(2) == 0,

@@ -46,7 +46,8 @@ type row struct {
 	Since      time.Time
 	LastCheck  time.Time
 	LastMS     int64
-	Cause      string // the public phrase when down or possibly down
+	Cause      string // the public phrase when confirmed down
+	Watch      string // the note on failures below the threshold, "" if none
 	Uptime     []uptimeCell
 
 	// Since and LastCheck as the templates show them, nil when zero:
@@ -58,6 +59,10 @@ type row struct {
 	Maint                    *noticeView // the maintenance in force, if any
 	month                    counts      // the last 30 days, for the uptime badge
 }
+
+// shows is what a service page says of the condition, for the renderer's
+// rotation: a page whose condition or note changed is rewritten at once.
+func (r *row) shows() string { return r.Cond.Class + " " + r.Watch }
 
 type uptimeCell struct{ Label, Value string }
 
@@ -125,17 +130,21 @@ func newModel(in Input) (model, map[string][]incidentView) {
 		conds = append(conds, r.Cond)
 		m.Rows = append(m.Rows, r)
 	}
-	m.Banner = overall(conds)
 
 	cutoff := today.AddDate(0, 0, -(barDays - 1))
+	ongoing := 0
 	for _, s := range in.Services {
 		for _, iv := range byService[s.Name] {
+			if iv.End.IsZero() {
+				ongoing++
+			}
 			if iv.End.IsZero() || !iv.End.Before(cutoff) {
 				m.Incidents = append(m.Incidents, iv)
 			}
 		}
 	}
 	sortIncidents(m.Incidents)
+	m.Banner = overall(conds, ongoing)
 	return m, byService
 }
 
@@ -158,9 +167,10 @@ func newRow(s Service, in Input, now time.Time, w window, cells *[barDays]dayCel
 		LastMS:    s.LastMS,
 		Maint:     maint,
 	}
-	if s.Status == uptime.Down {
+	if s.Status == uptime.Down && s.Confirmed {
 		r.Cause = Phrase(s.LastError, s.LastCode)
 	}
+	r.Watch = watchNote(s)
 	ratio, ok := s.Recent.Uptime()
 	r.Uptime = append(r.Uptime, uptimeCell{"24 h", percent(ratio, ok)})
 	// The bar's markup (some 10 KB) is made when the index is written, one

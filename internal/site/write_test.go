@@ -236,9 +236,11 @@ func TestRendererRotatesServicePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	// every = 3 renders. The first render was turn 0; the second (turn 1)
-	// rewrites services i with (1+i) % 3 == 0, and s0, whose condition changed.
+	// rewrites services i with (1+i) % 3 == 0, s0, whose condition changed,
+	// and s3, still operational but with a note on a failed check.
 	in.Generated = fixedNow.Add(time.Minute)
-	in.Services[0].Status = uptime.Down
+	in.Services[0].Status, in.Services[0].Confirmed = uptime.Down, true
+	in.Services[3] = Service{Name: "s3", Status: uptime.Down, Failures: 1, LastCheck: in.Generated, LastSuccess: fixedNow}
 	if err := render(dir, in); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +251,7 @@ func TestRendererRotatesServicePages(t *testing.T) {
 		}
 		return bytes.Contains(b, []byte(in.Generated.Format(time.RFC3339)))
 	}
-	for i, want := range []bool{true, false, true, false, false, true} {
+	for i, want := range []bool{true, false, true, true, false, true} {
 		if got := fresh(in.Services[i].Name); got != want {
 			t.Errorf("after the second render, %s rewritten = %v, want %v", in.Services[i].Name, got, want)
 		}
