@@ -53,6 +53,7 @@ func (c *client) submitAndPoll(ctx context.Context, svc uptime.Service) outcome 
 	state := "PENDING"
 	for o.polls < a.MaxPollAttempts {
 		if !fits(ctx, a.PollInterval) || c.p.sleep(ctx, a.PollInterval) != nil {
+			o.cut = true // whatever the polls found so far, the task had no time to end
 			break
 		}
 		o.polls++

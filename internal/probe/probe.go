@@ -1,6 +1,20 @@
 // Package probe runs one service's check — a plain HTTP request or the
 // async two-phase Linker check — with its attempts under the caller's
 // deadline, and turns every failure into an uptime.ErrorKind and a sanitized detail.
+//
+// A check whose attempts all failed reports its most decisive attempt, so
+// that a retry the deadline cut short, or one that merely timed out, never
+// hides what an earlier attempt learned. From most to least decisive:
+//
+//  1. the service's verdict on the work: task_failed, bad_result (and
+//     internal, the check's own configuration, the same in every attempt);
+//  2. a wrong answer: status, redirect, body, not_json, no_task_id;
+//  3. a failed connection: dns, connect, tls, protocol;
+//  4. no answer in time: timeout, task_timeout;
+//  5. an attempt the check's deadline cut short, whatever its kind.
+//
+// Among equals the latest attempt wins. The result's code, latency, polls
+// and detail are that attempt's; Attempts counts every attempt made.
 package probe
 
 import (
@@ -43,7 +57,7 @@ const DefaultMaxBody = 1 << 20
 
 // minAttempt is the least time worth starting an attempt with: when the
 // deadline leaves less than retry_delay plus this, no further attempt starts,
-// so a retry never turns the last real answer into a meaningless timeout.
+// since one that short could hardly learn anything.
 const minAttempt = 250 * time.Millisecond
 
 // errAttemptFailed tells the backoff loop an attempt was down; the outcome
@@ -59,18 +73,25 @@ var errAttemptFailed = errors.New("attempt failed")
 // Every failure kind is retried, task_failed and bad_result included: a retry
 // costs little and hides a one-off, and the tracker's threshold is the place
 // that decides what counts as an outage. Attempts stop early when the
-// deadline could not fit another retry_delay plus a short attempt; the result
-// is then the last attempt's.
+// deadline could not fit another retry_delay plus a short attempt. When
+// every attempt failed, the result is the most decisive one's (see the
+// package doc), not merely the last's.
 func (p *Prober) Check(ctx context.Context, svc uptime.Service) uptime.Result {
 	start := p.now()
 	run := p.attemptFunc(svc)
 
-	var last outcome
+	var kept outcome // the decisive attempt's, or the one that was up
 	attempts := 0
 	op := func() error {
 		attempts++
-		last = run(ctx, svc)
-		if last.kind != "" {
+		o := run(ctx, svc)
+		// A timeout once the check's own deadline has passed says nothing
+		// about the service, only that the check ran out of time.
+		o.cut = o.cut || o.kind == uptime.ErrTimeout && ctx.Err() != nil
+		if o.kind == "" || attempts == 1 || decisiveness(o) >= decisiveness(kept) {
+			kept = o
+		}
+		if o.kind != "" {
 			return errAttemptFailed
 		}
 		return nil
@@ -78,25 +99,25 @@ func (p *Prober) Check(ctx context.Context, svc uptime.Service) uptime.Result {
 	n := max(svc.Retries, 1)
 	var b backoff.BackOff = backoff.WithMaxRetries(backoff.NewConstantBackOff(svc.RetryDelay), uint64(n-1))
 	b = backoff.WithContext(&deadlineBackOff{ctx: ctx, next: b}, ctx)
-	// The error is either errAttemptFailed or ctx's; both are already in last.
+	// The error is either errAttemptFailed or ctx's; both are already in kept.
 	_ = backoff.RetryNotifyWithTimer(op, b, nil, &sleepTimer{ctx: ctx, sleep: p.sleep})
 
 	res := uptime.Result{
 		Time:     start.UTC(),
 		Service:  svc.Name,
 		Status:   uptime.Up,
-		Code:     last.code,
-		MS:       last.latency.Milliseconds(),
+		Code:     kept.code,
+		MS:       kept.latency.Milliseconds(),
 		Attempts: attempts,
-		Polls:    last.polls,
+		Polls:    kept.polls,
 	}
 	switch {
-	case last.kind != "":
+	case kept.kind != "":
 		res.Status = uptime.Down
-		res.Error = last.kind
+		res.Error = kept.kind
 		// Secrets go before Sanitize can cut one in half at its length limit.
-		res.Detail = Sanitize(redactSecrets(last.detail, svc.Headers))
-	case svc.DegradedAfter > 0 && last.latency > svc.DegradedAfter:
+		res.Detail = Sanitize(redactSecrets(kept.detail, svc.Headers))
+	case svc.DegradedAfter > 0 && kept.latency > svc.DegradedAfter:
 		res.Status = uptime.Degraded
 	}
 	return res
@@ -109,6 +130,24 @@ type outcome struct {
 	polls   int
 	kind    uptime.ErrorKind
 	detail  string // raw; Check sanitizes it once
+	cut     bool   // the check's deadline ended the attempt before its answer
+}
+
+// decisiveness ranks a failed attempt by how much it says about the
+// service, higher more: the ranking in the package doc.
+func decisiveness(o outcome) int {
+	if o.cut {
+		return 0
+	}
+	switch o.kind {
+	case uptime.ErrTaskFailed, uptime.ErrBadResult, uptime.ErrInternal:
+		return 4
+	case uptime.ErrStatus, uptime.ErrRedirect, uptime.ErrBody, uptime.ErrNotJSON, uptime.ErrNoTaskID:
+		return 3
+	case uptime.ErrTimeout, uptime.ErrTaskTimeout:
+		return 1
+	}
+	return 2 // dns, connect, tls, protocol: the connection failed
 }
 
 func (p *Prober) attemptFunc(svc uptime.Service) func(context.Context, uptime.Service) outcome {
