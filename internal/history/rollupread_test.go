@@ -33,6 +33,7 @@ func slowDay(t *testing.T, data []byte, date string, latency bool) (*Day, error)
 			sd.Latency = Histogram{}
 		}
 	}
+	d.upgrade()
 	return d, nil
 }
 
