@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -177,9 +176,13 @@ func percentOf(t *testing.T, tooltip string) float64 {
 	return v
 }
 
-// near reports whether a shown percentage is within 0.02 points of want
-// (the render's clock runs a moment after the test's).
-func near(got, want float64) bool { return math.Abs(got-want) <= 0.02 }
+// near reports whether a shown percentage is what want gives at some
+// moment between the test's clock before `once` and after it (the render
+// reads the clock in between), within 0.02 points (rounding).
+func near(got float64, want func(now time.Time) float64, before, after time.Time) bool {
+	a, b := want(before), want(after)
+	return got >= min(a, b)-0.02 && got <= max(a, b)+0.02
+}
 
 // window24h is how long the "24 h" window is at now: from the start of
 // the 48th half-hour back to now.
@@ -229,22 +232,29 @@ func TestFiveMinuteCadenceMeasuresDowntimeInTime(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("once = %d, stderr:\n%s", code, stderr)
 			}
+			after := time.Now().UTC()
 			p := readPage(t, w)
 			day := s.Truncate(24 * time.Hour)
-			length := elapsed(day, now)
 			tip := p.day(t, day)
 			if !strings.Contains(tip, ", 15 min down") || strings.Contains(tip, "no data") {
 				t.Errorf("the bar says %q for the day of the outage, want 15 min down and no gap", tip)
 			}
-			if want := 100 * float64(length-15*time.Minute) / float64(length); !near(percentOf(t, tip), want) {
-				t.Errorf("the day's uptime = %q, want %.2f%% (%v up of %v)", tip, want, length-15*time.Minute, length)
+			dayUptime := func(now time.Time) float64 {
+				length := elapsed(day, now)
+				return 100 * float64(length-15*time.Minute) / float64(length)
+			}
+			if !near(percentOf(t, tip), dayUptime, now, after) {
+				t.Errorf("the day's uptime = %q, want %.2f%% (15 min down of %v)", tip, dayUptime(now), elapsed(day, now))
 			}
 			if row := p.row(t, day); row[1] != "15 min" || row[2] != "—" {
 				t.Errorf("the daily table says %q for the day of the outage, want 15 min down, no time without data", row)
 			}
-			win := window24h(now)
-			if got, want := p.uptime24h(t), 100*float64(win-15*time.Minute)/float64(win); !near(got, want) {
-				t.Errorf("24 h uptime = %.2f%%, want %.2f%% (15 min down of %v)", got, want, win)
+			uptime24h := func(now time.Time) float64 {
+				win := window24h(now)
+				return 100 * float64(win-15*time.Minute) / float64(win)
+			}
+			if got := p.uptime24h(t); !near(got, uptime24h, now, after) {
+				t.Errorf("24 h uptime = %.2f%%, want %.2f%% (15 min down of %v)", got, uptime24h(now), window24h(now))
 			}
 		})
 	}
@@ -268,21 +278,27 @@ func TestMinuteCadenceIsUnchanged(t *testing.T) {
 	if code, _, stderr := w.run(t, nil, "once"); code != ExitOK {
 		t.Fatalf("once = %d, stderr:\n%s", code, stderr)
 	}
+	after := time.Now().UTC()
 	p := readPage(t, w)
 	day := s.Truncate(24 * time.Hour)
-	length := elapsed(day, now)
 	tip := p.day(t, day)
 	if !strings.Contains(tip, ", 3 min down") || strings.Contains(tip, "no data") {
 		t.Errorf("the bar says %q for the day of the outage, want 3 min down and no gap", tip)
 	}
 	// Counting checks gave (checks − 3) / checks, one a minute.
-	counted := 100 * (length.Minutes() - 3) / length.Minutes()
-	if got := percentOf(t, tip); !near(got, counted) {
-		t.Errorf("the day's uptime = %.2f%%, want %.2f%% as before", got, counted)
+	counted := func(now time.Time) float64 {
+		length := elapsed(day, now).Minutes()
+		return 100 * (length - 3) / length
 	}
-	win := window24h(now)
-	if got, want := p.uptime24h(t), 100*(win.Minutes()-3)/win.Minutes(); !near(got, want) {
-		t.Errorf("24 h uptime = %.2f%%, want %.2f%%", got, want)
+	if got := percentOf(t, tip); !near(got, counted, now, after) {
+		t.Errorf("the day's uptime = %.2f%%, want %.2f%% as before", got, counted(now))
+	}
+	uptime24h := func(now time.Time) float64 {
+		win := window24h(now).Minutes()
+		return 100 * (win - 3) / win
+	}
+	if got := p.uptime24h(t); !near(got, uptime24h, now, after) {
+		t.Errorf("24 h uptime = %.2f%%, want %.2f%%", got, uptime24h(now))
 	}
 }
 
@@ -305,22 +321,29 @@ func TestHourWithoutChecksIsNoData(t *testing.T) {
 	if code, _, stderr := w.run(t, map[string]string{"HEALTH_CHECK_INTERVAL": "300"}, "once"); code != ExitOK {
 		t.Fatalf("once = %d, stderr:\n%s", code, stderr)
 	}
+	after := time.Now().UTC()
 	p := readPage(t, w)
 	day := g.Truncate(24 * time.Hour)
-	length := elapsed(day, now)
 	tip := p.day(t, day)
 	if !strings.Contains(tip, ", 10 min down") || !strings.Contains(tip, ", 50 min no data") {
 		t.Errorf("the bar says %q for the day of the gap, want 10 min down and 50 min no data", tip)
 	}
-	if want := 100 * float64(length-time.Hour) / float64(length-50*time.Minute); !near(percentOf(t, tip), want) {
-		t.Errorf("the day's uptime = %q, want %.2f%% (the 50 minutes without data left out)", tip, want)
+	dayUptime := func(now time.Time) float64 {
+		length := elapsed(day, now)
+		return 100 * float64(length-time.Hour) / float64(length-50*time.Minute)
+	}
+	if !near(percentOf(t, tip), dayUptime, now, after) {
+		t.Errorf("the day's uptime = %q, want %.2f%% (the 50 minutes without data left out)", tip, dayUptime(now))
 	}
 	if row := p.row(t, day); row[1] != "10 min" || row[2] != "50 min" {
 		t.Errorf("the daily table says %q for the day of the gap, want 10 min down and 50 min without data", row)
 	}
-	win := window24h(now)
-	if got, want := p.uptime24h(t), 100*float64(win-time.Hour)/float64(win-50*time.Minute); !near(got, want) {
-		t.Errorf("24 h uptime = %.2f%%, want %.2f%%", got, want)
+	uptime24h := func(now time.Time) float64 {
+		win := window24h(now)
+		return 100 * float64(win-time.Hour) / float64(win-50*time.Minute)
+	}
+	if got := p.uptime24h(t); !near(got, uptime24h, now, after) {
+		t.Errorf("24 h uptime = %.2f%%, want %.2f%%", got, uptime24h(now))
 	}
 }
 
