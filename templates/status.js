@@ -1,6 +1,8 @@
 // Staleness warning: a static page cannot know the monitor stopped, but the
-// visitor's clock can. When the page was generated longer ago than three
-// check intervals, say so. The page is complete without this script.
+// visitor's clock can. When the page was generated longer ago than
+// data-stale-after seconds (three expected cadences of the monitor, and
+// never less than two of the page's own refreshes), say so. The page is
+// complete without this script.
 (function () {
   "use strict";
   var body = document.body;

@@ -47,7 +47,7 @@ func (r PruneReport) Bytes() int64 {
 
 // PruneAll applies keep as of now: raw check files of days that ended more
 // than keep.Checks days before today go (their rollup built first if
-// missing), and so do rollups and incidents.jsonl lines (by the end of the
+// missing or in an older form), and so do rollups and incidents.jsonl lines (by the end of the
 // outage) older than keep.Incidents days. Today's files never go, whatever
 // keep says, and neither does anything whose name is not a date. With
 // dryRun nothing changes and the report says what would have gone.
@@ -69,8 +69,8 @@ func (s *Store) PruneAll(now time.Time, keep Retention, interval time.Duration, 
 }
 
 // pruneChecks removes the check files of days that ended at or before
-// cutoff. A missing rollup is built first unless its day is itself older
-// than rollupCutoff, which would prune it at once.
+// cutoff. A missing rollup, or one in an older form, is built first unless
+// its day is itself older than rollupCutoff, which would prune it at once.
 func (s *Store) pruneChecks(cutoff, rollupCutoff time.Time, interval time.Duration, dryRun bool, rep *PruneReport) error {
 	old, err := s.oldFiles(ChecksDir, ".jsonl", cutoff, rep)
 	if err != nil || len(old) == 0 {
@@ -87,7 +87,7 @@ func (s *Store) pruneChecks(cutoff, rollupCutoff time.Time, interval time.Durati
 	for _, f := range old {
 		date := f.day.Format(dateLayout)
 		if f.day.Add(24 * time.Hour).After(rollupCutoff) {
-			if _, err := os.Stat(s.rollupFile(date)); errors.Is(err, fs.ErrNotExist) {
+			if !s.rollupCurrent(date) { // missing, or estimated by an older version: last chance to measure it
 				var st ScanStats
 				d, found, err := s.rollupFromRaw(f.day, interval, &st)
 				if err == nil && found {

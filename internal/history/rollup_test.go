@@ -41,6 +41,8 @@ func cycles(start time.Time, n int, step time.Duration, services []string) [][]u
 type exact struct {
 	checks, up, degraded, down, inconclusive int
 	latencies                                []int64
+	times                                    Times
+	last                                     *uptime.Result // the day's last check so far
 }
 
 func nearestRank(sorted []int64, q float64) int64 {
@@ -52,7 +54,7 @@ func TestAddToRollups(t *testing.T) {
 	services := []string{"sefaria.org", "Linker", "ספריא \"AI\""}
 	start := at(t, "2026-11-24T20:00:00Z") // the cycles run past midnight
 	all := cycles(start, 150, 3*time.Minute, services)
-	const interval = 60 * time.Second
+	const interval = 60 * time.Second // checks come every 3 minutes: each stands for 2 (SpanCap), then no data
 
 	s := New(dir)
 	want := map[string]map[string]*exact{}
@@ -74,6 +76,10 @@ func TestAddToRollups(t *testing.T) {
 				want[date][r.Service] = e
 			}
 			e.checks++
+			if e.last != nil {
+				e.times.AddSpan(e.last.Status, min(r.Time.Sub(e.last.Time), 2*interval))
+			}
+			e.last = &r
 			switch r.Status {
 			case uptime.Up:
 				e.up++
@@ -105,8 +111,14 @@ func TestAddToRollups(t *testing.T) {
 			if wantCounts := [5]int{e.checks, e.up, e.degraded, e.down, e.inconclusive}; counts != wantCounts {
 				t.Errorf("%s %s: checks/up/degraded/down/inconclusive = %v, want %v", day.Date, name, counts, wantCounts)
 			}
-			if want := int64(e.down) * 60; got.DowntimeSec != want {
-				t.Errorf("%s %s: DowntimeSec = %d, want %d", day.Date, name, got.DowntimeSec, want)
+			if got := got.Times(); got != e.times {
+				t.Errorf("%s %s: Times() = %+v, want %+v", day.Date, name, got, e.times)
+			}
+			if want := 2 * time.Minute * time.Duration(e.down); e.last.Status != uptime.Down && got.Times().Down != want {
+				t.Errorf("%s %s: down for %v, want %v (%d down checks, none the day's last)", day.Date, name, got.Times().Down, want, e.down)
+			}
+			if !got.Last.Equal(e.last.Time) || got.LastStatus != e.last.Status {
+				t.Errorf("%s %s: last check %v %s, want %v %s", day.Date, name, got.Last, got.LastStatus, e.last.Time, e.last.Status)
 			}
 			slices.Sort(e.latencies)
 			if want := e.latencies[len(e.latencies)-1]; got.MaxMS != want {
@@ -122,7 +134,7 @@ func TestAddToRollups(t *testing.T) {
 				}
 			}
 			ratio, ok := got.Uptime()
-			if want := float64(e.up+e.degraded) / float64(e.checks-e.inconclusive); !ok || ratio != want {
+			if want := float64(e.times.Up+e.times.Degraded) / float64(e.times.Up+e.times.Degraded+e.times.Down); !ok || ratio != want {
 				t.Errorf("%s %s: Uptime() = %v, %v, want %v", day.Date, name, ratio, ok, want)
 			}
 		}
@@ -130,7 +142,7 @@ func TestAddToRollups(t *testing.T) {
 }
 
 func TestUptimeWithoutConclusiveChecks(t *testing.T) {
-	d := ServiceDay{Checks: 3, Inconclusive: 3}
+	d := ServiceDay{Checks: 3, Inconclusive: 3, InconclusiveTimeMS: 120_000}
 	if r, ok := d.Uptime(); ok {
 		t.Errorf("Uptime() of only inconclusive checks = %v, true, want ok false", r)
 	}
@@ -227,7 +239,9 @@ func TestRebuildReadsSlowPathLines(t *testing.T) {
 	}
 	got := *days[0].Services["a"]
 	got.Latency = Histogram{}
-	if want := (ServiceDay{Checks: 2, Up: 1, Down: 1, DowntimeSec: 60, P50MS: 40, P95MS: 40, MaxMS: 40}); !reflect.DeepEqual(got, want) {
+	want := ServiceDay{Checks: 2, Up: 1, Down: 1, UpTimeMS: 60_000, P50MS: 40, P95MS: 40, MaxMS: 40,
+		First: at(t, "2026-11-24T10:00:00Z"), Last: at(t, "2026-11-24T10:01:00Z"), LastStatus: uptime.Down}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("rollup of a = %+v, want %+v", got, want)
 	}
 }
@@ -242,9 +256,13 @@ func TestRollupFileFormat(t *testing.T) {
 	if err := s.AddToRollups(rs, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"date":"2026-11-24","services":{
-  "Linker":{"checks":1,"up":0,"degraded":0,"down":1,"inconclusive":0,"downtime_s":60,"p50_ms":0,"p95_ms":0,"max_ms":0,"latency":[]},
-  "sefaria.org":{"checks":1,"up":1,"degraded":0,"down":0,"inconclusive":0,"downtime_s":0,"p50_ms":87,"p95_ms":87,"max_ms":87,"latency":[[87,1]]}
+	rs = append(rs, result(t, "2026-11-24T10:01:00.250Z", "Linker", uptime.Down, 10000))
+	if err := s.AddToRollups(rs[2:], time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"date":"2026-11-24","version":2,"services":{
+  "Linker":{"checks":2,"up":0,"degraded":0,"down":2,"inconclusive":0,"up_time_ms":0,"degraded_time_ms":0,"down_time_ms":60250,"inconclusive_time_ms":0,"p50_ms":0,"p95_ms":0,"max_ms":0,"first":"2026-11-24T10:00:00.000Z","last":"2026-11-24T10:01:00.250Z","last_status":"down","latency":[]},
+  "sefaria.org":{"checks":1,"up":1,"degraded":0,"down":0,"inconclusive":0,"up_time_ms":0,"degraded_time_ms":0,"down_time_ms":0,"inconclusive_time_ms":0,"p50_ms":87,"p95_ms":87,"max_ms":87,"first":"2026-11-24T10:00:00.000Z","last":"2026-11-24T10:00:00.000Z","last_status":"up","latency":[[87,1]]}
 }}
 `
 	if got := readFile(t, s.rollupFile("2026-11-24")); got != want {
@@ -270,13 +288,16 @@ func TestRollupsSkipsCorruptFile(t *testing.T) {
 
 func TestMerge(t *testing.T) {
 	var a, b ServiceDay
-	a.add(uptime.Up, 100, 60)
-	a.add(uptime.Down, 0, 60)
-	b.add(uptime.Degraded, 300, 60)
-	b.add(uptime.Inconclusive, 0, 60)
+	a.add(at(t, "2026-11-24T10:00:00Z"), uptime.Up, 100, time.Hour)
+	a.add(at(t, "2026-11-24T10:01:00Z"), uptime.Down, 0, time.Hour)
+	a.add(at(t, "2026-11-24T10:03:00Z"), uptime.Up, 90, time.Hour)
+	b.add(at(t, "2026-11-25T10:00:00Z"), uptime.Degraded, 300, time.Hour)
+	b.add(at(t, "2026-11-25T10:00:30Z"), uptime.Inconclusive, 0, time.Hour)
 	a.Merge(&b)
 	a.Latency = Histogram{}
-	if want := (ServiceDay{Checks: 4, Up: 1, Degraded: 1, Down: 1, Inconclusive: 1, DowntimeSec: 60,
+	if want := (ServiceDay{Checks: 5, Up: 2, Degraded: 1, Down: 1, Inconclusive: 1,
+		UpTimeMS: 60_000, DownTimeMS: 120_000, DegradedTimeMS: 30_000,
+		First: at(t, "2026-11-24T10:00:00Z"), Last: at(t, "2026-11-25T10:00:30Z"), LastStatus: uptime.Inconclusive,
 		P50MS: 100, P95MS: 300, MaxMS: 300}); !reflect.DeepEqual(a, want) {
 		t.Errorf("Merge = %+v, want %+v", a, want)
 	}

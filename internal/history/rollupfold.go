@@ -14,9 +14,13 @@ import (
 // of a second folds each batch and writes the day files once per cycle:
 // encoding and replacing a 10,000-service day four times a second would
 // cost more than the checks. Not idempotent: fold each appended result once.
+// Fold each service's results in time order, as they were appended: a
+// check's span runs until the next one folded (see ServiceDay.add), at
+// most SpanCap(interval).
 func (s *Store) FoldIntoRollups(results []uptime.Result, interval time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	limit := SpanCap(interval)
 	for i := range results {
 		r := &results[i]
 		if validResult(r) != nil {
@@ -29,9 +33,13 @@ func (s *Store) FoldIntoRollups(results []uptime.Result, interval time.Duration)
 			if day, err = s.loadRollup(date); err != nil {
 				return fmt.Errorf("add to rollups: %w", err)
 			}
+			// An older file's estimated times are written with the measured
+			// ones from now on (RebuildStaleRollups would have measured them
+			// all, had its raw file been there).
+			day.Version = RollupVersion
 			s.days[date] = day
 		}
-		day.service(r.Service).add(r.Status, r.MS, downtimeSec(interval))
+		day.service(r.Service).add(r.Time, r.Status, r.MS, limit)
 		s.dirty[date] = true
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // RollupSummary reads day's rollup without its latency histograms: every
@@ -37,6 +39,7 @@ func (s *Store) RollupSummary(day time.Time) (Day, error) {
 func decodeDay(data []byte, date string, latency bool) (*Day, error) {
 	d := &Day{Date: date, Services: map[string]*ServiceDay{}}
 	if decodeDayFast(data, d, latency) {
+		d.upgrade()
 		return d, nil
 	}
 	d = &Day{Services: map[string]*ServiceDay{}}
@@ -56,6 +59,7 @@ func decodeDay(data []byte, date string, latency bool) (*Day, error) {
 			sd.Latency = Histogram{}
 		}
 	}
+	d.upgrade()
 	return d, nil
 }
 
@@ -71,7 +75,17 @@ func decodeDayFast(b []byte, d *Day, latency bool) bool {
 	if !p.lit(`{"date":"`) {
 		return false
 	}
-	if _, ok := p.str(); !ok || !p.lit(`,"services":{`) {
+	if _, ok := p.str(); !ok {
+		return false
+	}
+	if p.lit(`,"version":`) {
+		v, ok := p.uint()
+		if !ok || int64(int(v)) != v {
+			return false
+		}
+		d.Version = int(v)
+	}
+	if !p.lit(`,"services":{`) {
 		return false
 	}
 	if p.lit(`}}`) {
@@ -127,24 +141,57 @@ func (p *fastParser) serviceDay(sd *ServiceDay, latency bool) bool {
 		}
 		*f.to = int(v)
 	}
-	int64s := [...]struct {
+	// Times (RollupVersion 2), or the downtime of a file without a version.
+	times := [...]struct {
 		key string
 		to  *int64
 	}{
-		{`,"downtime_s":`, &sd.DowntimeSec},
-		{`,"p50_ms":`, &sd.P50MS},
-		{`,"p95_ms":`, &sd.P95MS},
-		{`,"max_ms":`, &sd.MaxMS},
+		{`,"up_time_ms":`, &sd.UpTimeMS},
+		{`,"degraded_time_ms":`, &sd.DegradedTimeMS},
+		{`,"down_time_ms":`, &sd.DownTimeMS},
+		{`,"inconclusive_time_ms":`, &sd.InconclusiveTimeMS},
 	}
-	for _, f := range int64s {
-		if !p.lit(f.key) {
-			return false
-		}
+	if p.lit(`,"downtime_s":`) {
 		v, ok := p.uint()
 		if !ok {
 			return false
 		}
-		*f.to = v
+		sd.legacyDowntimeSec = v
+	} else if !p.int64s(times[:]) {
+		return false
+	}
+	int64s := [...]struct {
+		key string
+		to  *int64
+	}{
+		{`,"p50_ms":`, &sd.P50MS},
+		{`,"p95_ms":`, &sd.P95MS},
+		{`,"max_ms":`, &sd.MaxMS},
+	}
+	if !p.int64s(int64s[:]) {
+		return false
+	}
+	for _, f := range [...]struct {
+		key string
+		to  *time.Time
+	}{{`,"first":"`, &sd.First}, {`,"last":"`, &sd.Last}} {
+		if p.lit(f.key) {
+			ts, ok := p.str()
+			if !ok || !validTS(ts) {
+				return false
+			}
+			*f.to = tsTime(ts)
+		}
+	}
+	if p.lit(`,"last_status":"`) {
+		st, ok := p.str()
+		if !ok {
+			return false
+		}
+		sd.LastStatus = statusOf(st)
+		if sd.LastStatus == "" { // not one of ours: as encoding/json reads it
+			sd.LastStatus = uptime.Status(st)
+		}
 	}
 	if !p.lit(`,"latency":`) {
 		return false
@@ -154,6 +201,24 @@ func (p *fastParser) serviceDay(sd *ServiceDay, latency bool) bool {
 		h = &sd.Latency
 	}
 	return p.histogram(h) && p.lit("}")
+}
+
+// int64s reads each key and its non-negative integer, in order.
+func (p *fastParser) int64s(fields []struct {
+	key string
+	to  *int64
+}) bool {
+	for _, f := range fields {
+		if !p.lit(f.key) {
+			return false
+		}
+		v, ok := p.uint()
+		if !ok {
+			return false
+		}
+		*f.to = v
+	}
+	return true
 }
 
 // histogram reads the sparse [[bound,count],...] form into h, or only

@@ -33,6 +33,7 @@ func slowDay(t *testing.T, data []byte, date string, latency bool) (*Day, error)
 			sd.Latency = Histogram{}
 		}
 	}
+	d.upgrade()
 	return d, nil
 }
 
@@ -47,7 +48,11 @@ func TestDecodeDayMatchesEncodingJSON(t *testing.T) {
 		}
 		return readFile(t, s.rollupFile(date))
 	}
+	// line is a service as the previous version wrote it (counts and
+	// downtime_s, no version), line2 as this one does (times in ms).
 	line := `{"checks":2,"up":1,"degraded":0,"down":1,"inconclusive":0,"downtime_s":60,"p50_ms":40,"p95_ms":41,"max_ms":41,"latency":[[40,1],[41,1]]}`
+	line2 := `{"checks":2,"up":1,"degraded":0,"down":1,"inconclusive":0,"up_time_ms":300000,"degraded_time_ms":0,"down_time_ms":0,"inconclusive_time_ms":0,` +
+		`"p50_ms":40,"p95_ms":41,"max_ms":41,"first":"2026-11-24T10:00:00.000Z","last":"2026-11-24T10:05:00.000Z","last_status":"down","latency":[[40,1],[41,1]]}`
 	tests := []struct {
 		name string
 		data string
@@ -64,6 +69,11 @@ func TestDecodeDayMatchesEncodingJSON(t *testing.T) {
 		{"repeated service", `{"date":"2026-11-24","services":{` + "\n  \"a\":" + line + ",\n  \"a\":" + strings.Replace(line, `"checks":2`, `"checks":3`, 1) + "\n}}\n", false},
 		{"repeated bound", `{"date":"2026-11-24","services":{` + "\n  \"a\":" + strings.Replace(line, `[41,1]`, `[40,1]`, 1) + "\n}}\n", true},
 		{"other date inside", `{"date":"1999-01-01","services":{}}`, true},
+		{"version 2 by hand", `{"date":"2026-11-24","version":2,"services":{` + "\n  \"a\":" + line2 + "\n}}\n", true},
+		{"version 2, a time without milliseconds", `{"date":"2026-11-24","version":2,"services":{` + "\n  \"a\":" +
+			strings.Replace(line2, `10:05:00.000Z`, `10:05:00Z`, 1) + "\n}}\n", false},
+		{"version 2, an unknown last status", `{"date":"2026-11-24","version":2,"services":{` + "\n  \"a\":" +
+			strings.Replace(line2, `"last_status":"down"`, `"last_status":"sideways"`, 1) + "\n}}\n", true},
 	}
 	for _, tt := range tests {
 		for _, latency := range []bool{true, false} {

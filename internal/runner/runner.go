@@ -114,6 +114,16 @@ func (r *Runner) Open() error {
 	}
 	r.state = st
 	r.history = history.New(r.DataDir)
+	// Days still in raw history whose rollup is missing or was written by
+	// an older version (which counted checks × interval) are measured
+	// again. A failure costs only exactness, never a check or an alert.
+	rebuilt, err := r.history.RebuildStaleRollups(r.Config.Settings.Interval)
+	switch {
+	case err != nil && r.Logger != nil:
+		r.Logger.Error("rollups not rebuilt from raw history", "err", err)
+	case len(rebuilt) > 0 && r.Logger != nil:
+		r.Logger.Info("rollups rebuilt from raw history", "days", len(rebuilt))
+	}
 	return nil
 }
 

@@ -25,31 +25,42 @@ func (w window) appendBarCells(b []byte, cells *[barDays]dayCell, incs []inciden
 		b = append(b, `<rect x="`...)
 		b = strconv.AppendInt(b, int64(i*3), 10)
 		b = append(b, `" class="`...)
-		if c.permyriad == noData {
+		if c.noData() {
 			b = append(b, "b-none"...)
 		} else {
-			b = append(b, dayClass(int64(c.downSec))...)
+			b = append(b, dayClass(int64(c.down/1000))...)
 		}
 		b = append(b, `"><title>`...)
 		title := len(b)
 		b = append(b, w.dates[i]...)
-		if c.permyriad == noData {
+		if c.noData() {
 			b = append(b, ": no data"...)
 		} else {
 			b = append(b, ": "...)
-			b = appendPermyriad(b, int64(c.permyriad))
+			b = appendPermyriad(b, c.permyriad())
 			b = append(b, " up"...)
-			if c.downSec > 0 {
+			if c.down > 0 {
 				b = append(b, ", "...)
-				b = appendMinutes(b, int64(c.downSec))
+				b = appendMinutes(b, int64(c.down/1000))
 				b = append(b, " down"...)
 			}
+			b = appendNoData(b, w.gap(i, c))
 			b = appendIncidents(b, incs, w.starts[i])
 		}
 		b = escapeFrom(b, title)
 		b = append(b, `</title></rect>`...)
 	}
 	return b
+}
+
+// appendNoData appends ", 50 min no data" for a day with a minute or more
+// that no check stood for (the monitor did not run, or checked too
+// rarely), which neither its uptime nor its downtime counts.
+func appendNoData(b []byte, gap time.Duration) []byte {
+	if gap < time.Minute {
+		return b
+	}
+	return append(append(append(b, ", "...), durationText(gap)...), " no data"...)
 }
 
 // dayClass is a bar cell's class by the day's downtime: b0 for none up to
@@ -100,7 +111,8 @@ func escapeFrom(b []byte, from int) []byte {
 
 // historyHTML is the daily history table's rows, a row for every retained
 // day with a rollup for the service, newest first; empty if there is none.
-func historyHTML(days []history.Day, name string) template.HTML {
+// times are the service's times on each of days (history.ServiceTimes).
+func historyHTML(days []history.Day, times []history.Times, name string, now time.Time) template.HTML {
 	var b []byte
 	for i := len(days) - 1; i >= 0; i-- {
 		sd := days[i].Services[name]
@@ -108,7 +120,7 @@ func historyHTML(days []history.Day, name string) template.HTML {
 			continue
 		}
 		if b == nil {
-			b = make([]byte, 0, (i+1)*180) // a row is 150 to 180 bytes
+			b = make([]byte, 0, (i+1)*200) // a row is 170 to 200 bytes
 		}
 		b = append(b, "\n<tr><th scope=\"row\"><time datetime=\""...)
 		date := len(b)
@@ -116,14 +128,25 @@ func historyHTML(days []history.Day, name string) template.HTML {
 		b = append(b, "\">"...)
 		b = append(b, b[date:len(b)-2]...)
 		b = append(b, "</time></th><td>"...)
-		if ratio, ok := sd.Uptime(); ok {
+		t := times[i]
+		if ratio, ok := t.Uptime(); ok {
 			b = appendPercent(b, ratio)
 		} else {
 			b = append(b, "—"...)
 		}
 		b = append(b, "</td><td>"...)
-		if sd.DowntimeSec > 0 {
-			b = appendMinutes(b, sd.DowntimeSec)
+		if down := int64(t.Down / time.Second); down > 0 {
+			b = appendMinutes(b, down)
+		} else {
+			b = append(b, "—"...)
+		}
+		b = append(b, "</td><td>"...)
+		gap := time.Duration(0)
+		if days[i].Timed() {
+			gap = min(now.Sub(days[i].Start()), 24*time.Hour) - t.Covered()
+		}
+		if gap >= time.Minute {
+			b = append(b, durationText(gap)...)
 		} else {
 			b = append(b, "—"...)
 		}

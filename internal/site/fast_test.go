@@ -7,6 +7,7 @@ import (
 
 	"github.com/Sefaria/statusgen/internal/history"
 	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
 	"github.com/Sefaria/statusgen/templates"
 )
 
@@ -75,22 +76,42 @@ func TestServicePageWithoutHistory(t *testing.T) {
 }
 
 // TestHistoryRows: the daily table lists days newest first, skips days
-// without the service, and shows dashes where a day had no downtime, no
-// conclusive check or no successful check to time.
+// without the service, shows each day's time with the span of its last
+// check carried over midnight, and dashes where a day had no downtime, no
+// time without data, no up or down time, or no successful check to time.
+// A day rolled up by a version that counted checks has no "no data".
 func TestHistoryRows(t *testing.T) {
-	days := []history.Day{
-		{Date: "2026-11-21", Services: map[string]*history.ServiceDay{"web": {Checks: 1440, Up: 1440, P50MS: 80, P95MS: 120, MaxMS: 300}}},
-		{Date: "2026-11-22", Services: map[string]*history.ServiceDay{"other": {Checks: 5, Up: 5}}},
-		{Date: "2026-11-23", Services: map[string]*history.ServiceDay{"web": {Checks: 10, Down: 10, DowntimeSec: 600}}},
-		{Date: "2026-11-24", Services: map[string]*history.ServiceDay{"web": {Checks: 3, Inconclusive: 3}}},
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
 	}
-	want := "\n<tr><th scope=\"row\"><time datetime=\"2026-11-24\">2026-11-24</time></th><td>—</td><td>—</td><td>3</td><td>—</td><td>—</td><td>—</td></tr>" +
-		"\n<tr><th scope=\"row\"><time datetime=\"2026-11-23\">2026-11-23</time></th><td>0.00%</td><td>10 min</td><td>10</td><td>—</td><td>—</td><td>—</td></tr>" +
-		"\n<tr><th scope=\"row\"><time datetime=\"2026-11-21\">2026-11-21</time></th><td>100.00%</td><td>—</td><td>1440</td><td>80 ms</td><td>120 ms</td><td>300 ms</td></tr>"
-	if got := string(historyHTML(days, "web")); got != want {
+	const v = history.RollupVersion
+	days := []history.Day{
+		{Date: "2026-11-20", Services: map[string]*history.ServiceDay{"web": {Checks: 10, Up: 9, Down: 1, UpTimeMS: 540_000, DownTimeMS: 60_000, P50MS: 70, P95MS: 90, MaxMS: 95}}},
+		{Date: "2026-11-21", Version: v, Services: map[string]*history.ServiceDay{"web": {Checks: 1440, Up: 1440, UpTimeMS: 86_340_000,
+			First: at("2026-11-21T00:00:00Z"), Last: at("2026-11-21T23:59:00Z"), LastStatus: uptime.Up, P50MS: 80, P95MS: 120, MaxMS: 300}}},
+		{Date: "2026-11-22", Version: v, Services: map[string]*history.ServiceDay{"other": {Checks: 5, Up: 5}}},
+		{Date: "2026-11-23", Version: v, Services: map[string]*history.ServiceDay{"web": {Checks: 10, Down: 10, DownTimeMS: 540_000,
+			First: at("2026-11-23T10:00:00Z"), Last: at("2026-11-23T10:09:00Z"), LastStatus: uptime.Down}}},
+		{Date: "2026-11-24", Version: v, Services: map[string]*history.ServiceDay{"web": {Checks: 3, Inconclusive: 3, InconclusiveTimeMS: 120_000,
+			First: at("2026-11-24T12:00:00Z"), Last: at("2026-11-24T12:02:00Z"), LastStatus: uptime.Inconclusive}}},
+	}
+	now := at("2026-11-24T12:03:00Z")
+	row := func(date string, cells ...string) string {
+		return "\n<tr><th scope=\"row\"><time datetime=\"" + date + "\">" + date + "</time></th><td>" + strings.Join(cells, "</td><td>") + "</td></tr>"
+	}
+	want := row("2026-11-24", "—", "—", "12 h", "3", "—", "—", "—") +
+		row("2026-11-23", "0.00%", "11 min", "23 h 49 min", "10", "—", "—", "—") +
+		row("2026-11-21", "100.00%", "—", "—", "1440", "80 ms", "120 ms", "300 ms") +
+		row("2026-11-20", "90.00%", "1 min", "—", "10", "70 ms", "90 ms", "95 ms")
+	times := history.ServiceTimes(nil, days, "web", now, 2*time.Minute)
+	if got := string(historyHTML(days, times, "web", now)); got != want {
 		t.Errorf("historyHTML =\n%s\nwant\n%s", got, want)
 	}
-	if got := historyHTML(days, "missing"); got != "" {
+	if got := historyHTML(days, history.ServiceTimes(nil, days, "missing", now, 2*time.Minute), "missing", now); got != "" {
 		t.Errorf("historyHTML of a service without rollups = %q, want empty", got)
 	}
 }

@@ -31,7 +31,7 @@ func fixture(t testing.TB, names []string, notices bool) (*config.Config, string
 	t.Helper()
 	dir := t.TempDir()
 	var toml strings.Builder
-	toml.WriteString("[settings]\ntitle = \"Sefaria Status\"\nstatus_page_url = \"https://status.sefaria.org\"\ninterval = \"60s\"\n")
+	toml.WriteString("[settings]\ntitle = \"Sefaria Status\"\nstatus_page_url = \"https://status.sefaria.org\"\ninterval = \"30m\"\n") // the fixture checks every 30 minutes
 	for _, n := range names {
 		fmt.Fprintf(&toml, "\n[[service]]\nname = %q\nurl = \"https://www.sefaria.org/healthz\"\n", n)
 	}

@@ -110,7 +110,7 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 	}
 
 	l.mu.Lock()
-	recent, err := l.recent.load(store, dataDir, configured, now)
+	recent, err := l.recent.load(store, dataDir, configured, now, history.SpanCap(cfg.Settings.Interval))
 	l.mu.Unlock()
 	if err != nil {
 		return Input{}, fmt.Errorf("site: %w", err)

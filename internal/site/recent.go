@@ -1,6 +1,7 @@
 package site
 
 import (
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -22,6 +23,7 @@ type recentChecks struct {
 	files      map[string]*rawDay // by date
 	configured map[string]bool    // the services kept; another set starts over
 	floor      int64              // the earliest half-hour kept: a window starting earlier reads the files again
+	limit      int64              // how long a check stands for at most, ms (history.SpanCap); another starts over
 	merged     latencyCounts      // scratch for summaries, reused from call to call
 }
 
@@ -35,10 +37,16 @@ type rawDay struct {
 }
 
 // recentService is one service's half-hours of one day, ascending, each
-// with its latencies encoded one after the other in lat.
+// with its latencies encoded one after the other in lat, and the day's
+// first and last checks so far: each check stands for the span until the
+// next (history.Carry), which is given to the half-hours it falls in, and
+// the span of the day's last check is added when summarising, since it
+// runs into the next day's file or until now.
 type recentService struct {
-	hs  []halfHour
-	lat []uint16
+	hs          []halfHour
+	lat         []uint16
+	first, last int64 // Unix milliseconds; 0 before the first check
+	lastStatus  uptime.Status
 }
 
 // halfHour counts one service's checks in one UTC half-hour. Its
@@ -49,6 +57,7 @@ type halfHour struct {
 	h                   int32 // half-hours since the Unix epoch (file dates are within years 0–9999)
 	n                   uint32
 	checks, up, inconcl uint32
+	upMS, downMS        uint32 // time up (degraded included) and down, of the spans between the day's checks
 }
 
 const (
@@ -68,12 +77,13 @@ func halfHourOf(t time.Time) int64 {
 
 // load returns each configured service's checks in the window ending at
 // now, summarised: the same as scanning the files, which is what a zero
-// recentChecks does.
-func (rc *recentChecks) load(store *history.Store, dataDir string, services map[string]bool, now time.Time) (map[string]Recent, error) {
+// recentChecks does. A check stands for its service at most limit.
+func (rc *recentChecks) load(store *history.Store, dataDir string, services map[string]bool, now time.Time, limit time.Duration) (map[string]Recent, error) {
 	cur := halfHourOf(now)
 	lo := cur - (bucketCount - 1)
-	if rc.files == nil || lo < rc.floor || !sameSet(rc.configured, services) {
-		*rc = recentChecks{files: map[string]*rawDay{}, configured: services, floor: lo, merged: rc.merged}
+	limitMS := int64(limit / time.Millisecond)
+	if rc.files == nil || lo < rc.floor || !sameSet(rc.configured, services) || rc.limit != limitMS {
+		*rc = recentChecks{files: map[string]*rawDay{}, configured: services, floor: lo, limit: limitMS, merged: rc.merged}
 	}
 	if lo > rc.floor {
 		for _, rd := range rc.files {
@@ -107,7 +117,7 @@ func (rc *recentChecks) load(store *history.Store, dataDir string, services map[
 			continue
 		}
 		rd.info = info
-		wg.Go(func() { errs[i] = rd.read(store, day, services, rc.floor) })
+		wg.Go(func() { errs[i] = rd.read(store, day, services, rc.floor, rc.limit) })
 	}
 	wg.Wait()
 	for date := range rc.files {
@@ -121,7 +131,7 @@ func (rc *recentChecks) load(store *history.Store, dataDir string, services map[
 			return nil, err
 		}
 	}
-	return rc.summarise(lo, cur), nil
+	return rc.summarise(lo, cur, now), nil
 }
 
 func sameSet(a, b map[string]bool) bool {
@@ -145,13 +155,16 @@ func floorDiv(a, b int64) int64 {
 }
 
 // read adds the lines appended since the last read, of the configured
-// services, in half-hours from floor on.
-func (rd *rawDay) read(store *history.Store, day time.Time, services map[string]bool, floor int64) error {
+// services: their counts and latencies in half-hours from floor on, and
+// the span of each check until the next, at most limit ms, in the
+// half-hours from floor on that it falls in. Lines before floor still
+// start a span that may reach into it.
+func (rd *rawDay) read(store *history.Store, day time.Time, services map[string]bool, floor, limit int64) error {
 	first := halfHourOf(day)
 	last := first + int64(24*time.Hour/bucketWidth) - 1
 	next, _, err := store.ScanDay(day, rd.next, func(r uptime.Result) error {
 		h := halfHourOf(r.Time)
-		if h < max(first, floor) || h > last || !services[r.Service] {
+		if h < first || h > last || !services[r.Service] {
 			return nil
 		}
 		s := rd.services[r.Service]
@@ -159,24 +172,63 @@ func (rd *rawDay) read(store *history.Store, day time.Time, services map[string]
 			s = &recentService{}
 			rd.services[r.Service] = s
 		}
-		s.add(h, r.Status, r.MS)
+		s.chain(r.Time.UnixMilli(), r.Status, floor, limit)
+		if h >= floor {
+			s.add(h, r.Status, r.MS)
+		}
 		return nil
 	})
 	rd.next = next
 	return err
 }
 
+// chain records a check at t (Unix ms): the previous one's span ends
+// there, at most limit after it. A check older than the last (a late
+// line) adds no time: the span it falls in is already counted.
+func (s *recentService) chain(t int64, st uptime.Status, floor, limit int64) {
+	switch {
+	case s.first == 0 && s.last == 0:
+		s.first, s.last, s.lastStatus = t, t, st
+	case t >= s.last:
+		s.span(s.last, min(t, s.last+limit), s.lastStatus, floor)
+		s.last, s.lastStatus = t, st
+	case t < s.first:
+		s.first = t
+	}
+}
+
+// span gives [from, to) (Unix ms) to the half-hours from floor on.
+func (s *recentService) span(from, to int64, st uptime.Status, floor int64) {
+	const width = int64(bucketWidth / time.Millisecond)
+	for from < to {
+		h := floorDiv(from, width)
+		end := min(to, (h+1)*width)
+		if h >= floor {
+			i, _ := s.find(h)
+			switch hh := &s.hs[i]; {
+			case st.IsUp():
+				hh.upMS += uint32(end - from)
+			case st == uptime.Down:
+				hh.downMS += uint32(end - from)
+			}
+		}
+		from = end
+	}
+}
+
 // forget drops the half-hours before lo, which no later window holds; a
-// Loader asked about an earlier time reads the files again.
+// Loader asked about an earlier time reads the files again. The first
+// and last checks stay: the last one's span may still reach into the
+// window.
 func (rd *rawDay) forget(lo int64) {
-	for name, s := range rd.services {
+	for _, s := range rd.services {
 		i, skip := 0, 0
 		for i < len(s.hs) && int64(s.hs[i].h) < lo {
 			skip += int(s.hs[i].n)
 			i++
 		}
 		if i == len(s.hs) {
-			delete(rd.services, name)
+			s.hs, s.lat = nil, nil
 			continue
 		}
 		if i > 0 {
@@ -203,19 +255,25 @@ func shrink[T any](s []T) []T {
 	return s
 }
 
-// add counts one check in half-hour h.
-func (s *recentService) add(h int64, status uptime.Status, ms int64) {
-	// Find h's half-hour, from the end: checks arrive mostly in order.
-	i, end := len(s.hs), len(s.lat)
+// find returns the index of half-hour h in s.hs, inserted if missing,
+// and the end of its latencies in s.lat.
+func (s *recentService) find(h int64) (i, end int) {
+	// From the end: checks arrive mostly in order.
+	i, end = len(s.hs), len(s.lat)
 	for i > 0 && int64(s.hs[i-1].h) > h {
 		i--
 		end -= int(s.hs[i].n)
 	}
 	if i == 0 || int64(s.hs[i-1].h) != h {
 		s.hs = insert(s.hs, i, halfHour{h: int32(h)})
-	} else {
-		i--
+		return i, end
 	}
+	return i - 1, end
+}
+
+// add counts one check in half-hour h.
+func (s *recentService) add(h int64, status uptime.Status, ms int64) {
+	i, end := s.find(h)
 	hh := &s.hs[i]
 	hh.checks++
 	switch {
@@ -252,22 +310,33 @@ func (s *recentService) add(h int64, status uptime.Status, ms int64) {
 }
 
 // summarise gives each service with checks in half-hours [lo, cur] its
-// counts, the percentiles of their latencies together and the median of
-// each half-hour.
-func (rc *recentChecks) summarise(lo, cur int64) map[string]Recent {
+// counts, its time up and down in them (the spans of the days' last checks
+// added, the newest until now), the percentiles of their latencies
+// together and the median of each half-hour.
+func (rc *recentChecks) summarise(lo, cur int64, now time.Time) map[string]Recent {
 	out := make(map[string]Recent, len(rc.configured))
-	var days []*rawDay
-	for _, rd := range rc.files {
-		days = append(days, rd)
+	dates := slices.Sorted(maps.Keys(rc.files))
+	days := make([]*rawDay, len(dates))
+	for i, date := range dates {
+		days[i] = rc.files[date]
 	}
+	const width = int64(bucketWidth / time.Millisecond)
+	from, to := lo*width, (cur+1)*width // the window, in Unix ms
 	for name := range rc.configured {
 		var r Recent
 		m := &rc.merged
 		m.reset()
+		var prev *recentService // the service's last day so far
 		for _, rd := range days {
 			s := rd.services[name]
 			if s == nil {
 				continue
+			}
+			if prev != nil {
+				r.carry(prev, time.UnixMilli(s.first), now, rc.limit, from, to)
+			}
+			if s.first != 0 || s.last != 0 {
+				prev = s
 			}
 			at := 0
 			for _, hh := range s.hs {
@@ -279,6 +348,8 @@ func (rc *recentChecks) summarise(lo, cur int64) map[string]Recent {
 				r.Checks += int(hh.checks)
 				r.Up += int(hh.up)
 				r.Inconclusive += int(hh.inconcl)
+				r.UpTime += time.Duration(hh.upMS) * time.Millisecond
+				r.DownTime += time.Duration(hh.downMS) * time.Millisecond
 				if hh.up == 0 {
 					continue
 				}
@@ -292,7 +363,10 @@ func (rc *recentChecks) summarise(lo, cur int64) map[string]Recent {
 				m.add(lat)
 			}
 		}
-		if r.Checks == 0 {
+		if prev != nil {
+			r.carry(prev, time.Time{}, now, rc.limit, from, to)
+		}
+		if r.Checks == 0 && r.UpTime == 0 && r.DownTime == 0 {
 			continue
 		}
 		if r.Buckets == nil {
@@ -305,6 +379,21 @@ func (rc *recentChecks) summarise(lo, cur int64) map[string]Recent {
 		out[name] = r
 	}
 	return out
+}
+
+// carry adds the part within [from, to) (Unix ms) of the span of s's
+// last check, which ends at next (zero: none yet), at most limit ms.
+func (r *Recent) carry(s *recentService, next, now time.Time, limit, from, to int64) {
+	last := time.UnixMilli(s.last)
+	end := history.CarryEnd(last, next, now, time.Duration(limit)*time.Millisecond)
+	span := time.Duration(min(end.UnixMilli(), to)-max(s.last, from)) * time.Millisecond
+	switch {
+	case span <= 0:
+	case s.lastStatus.IsUp():
+		r.UpTime += span
+	case s.lastStatus == uptime.Down:
+		r.DownTime += span
+	}
 }
 
 // quantileOf is history.Histogram's Quantile of n latencies encoded in lat.

@@ -17,18 +17,65 @@ import (
 // scanRecent is the plain way to summarise the recent window, a scan of
 // the raw files with history.Histogram, which the Loader's memory of them
 // must match: the checks of the bucketCount UTC half-hours ending with the
-// one holding now, each read from its own day's file.
-func scanRecent(t *testing.T, dir, name string, now time.Time) Recent {
+// one holding now, each read from its own day's file, and the time each
+// check stood for within those half-hours: until the next check of its
+// file (a check older than the last adds none), the last of a file until
+// the first of the next file with one or now, the newest until now, each
+// at most limit.
+func scanRecent(t *testing.T, dir, name string, now time.Time, limit time.Duration) Recent {
 	t.Helper()
 	first := now.Truncate(bucketWidth).Add(-(bucketCount - 1) * bucketWidth)
+	end := now.Truncate(bucketWidth).Add(bucketWidth)
 	var r Recent
 	var all history.Histogram
 	var buckets [bucketCount]history.Histogram
+	give := func(from, to time.Time, st uptime.Status) {
+		if from.Before(first) {
+			from = first
+		}
+		if to.After(end) {
+			to = end
+		}
+		if !from.Before(to) {
+			return
+		}
+		switch {
+		case st.IsUp():
+			r.UpTime += to.Sub(from)
+		case st == uptime.Down:
+			r.DownTime += to.Sub(from)
+		}
+	}
+	until := func(last, next time.Time, carried bool) time.Time {
+		e := last.Add(limit)
+		if !next.IsZero() && next.Before(e) {
+			e = next
+		}
+		if carried && now.Before(e) {
+			e = now
+		}
+		return e
+	}
+	var last *uptime.Result // the last check of the files read so far
 	store := history.New(dir)
 	for day := first.Truncate(24 * time.Hour); !day.After(now); day = day.Add(24 * time.Hour) {
+		var dayLast *uptime.Result
 		_, _, err := store.ScanDay(day, 0, func(c uptime.Result) error {
+			if c.Service != name || !c.Time.Truncate(24*time.Hour).Equal(day) {
+				return nil
+			}
+			switch {
+			case dayLast == nil:
+				if last != nil {
+					give(last.Time, until(last.Time, c.Time, true), last.Status)
+				}
+				dayLast = &c
+			case !c.Time.Before(dayLast.Time):
+				give(dayLast.Time, until(dayLast.Time, c.Time, false), dayLast.Status)
+				dayLast = &c
+			}
 			i := int(c.Time.Sub(first).Truncate(bucketWidth) / bucketWidth)
-			if c.Service != name || c.Time.Before(first) || i >= bucketCount || !c.Time.Truncate(24*time.Hour).Equal(day) {
+			if c.Time.Before(first) || i >= bucketCount {
 				return nil
 			}
 			r.Checks++
@@ -45,8 +92,14 @@ func scanRecent(t *testing.T, dir, name string, now time.Time) Recent {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if dayLast != nil {
+			last = dayLast
+		}
 	}
-	if r.Checks == 0 {
+	if last != nil {
+		give(last.Time, until(last.Time, time.Time{}, true), last.Status)
+	}
+	if r.Checks == 0 && r.UpTime == 0 && r.DownTime == 0 {
 		return Recent{}
 	}
 	r.P50MS, r.P95MS = all.Quantile(0.50), all.Quantile(0.95)
@@ -121,7 +174,7 @@ func TestLoaderRecentMatchesScan(t *testing.T) {
 			t.Fatalf("step %d: Load: %v", step, err)
 		}
 		for _, s := range in.Services {
-			if want := scanRecent(t, dir, s.Name, now); !reflect.DeepEqual(s.Recent, want) {
+			if want := scanRecent(t, dir, s.Name, now, history.SpanCap(cfg.Settings.Interval)); !reflect.DeepEqual(s.Recent, want) {
 				t.Fatalf("step %d, %s: Loader.Load Recent = %+v, want %+v", step, now.Format(time.RFC3339), s.Recent, want)
 			}
 		}

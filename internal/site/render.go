@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Sefaria/statusgen/internal/history"
 	"github.com/Sefaria/statusgen/internal/notice"
 	"github.com/Sefaria/statusgen/internal/tracker"
 )
@@ -346,8 +347,9 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	// its visitor's staleness check runs.
 	page.StaleAfter += (pageEvery(len(in.Services)) - 1) * int(renderPeriod(in)/time.Second)
 	page.Incidents = byService[s.Name]
-	page.HistoryHTML = historyHTML(in.Days, s.Name)
-	ratio, ok := totalOf(in.Days, s.Name).uptime()
+	times := history.ServiceTimes(nil, in.Days, s.Name, m.Generated, spanLimit(in))
+	page.HistoryHTML = historyHTML(in.Days, times, s.Name, m.Generated)
+	ratio, ok := totalOf(times).uptime()
 	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok)})
 	if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {
 		return err

@@ -19,7 +19,7 @@ type Input struct {
 	URL       string        // the public address (status_page_url), for the feed and status.json; "" when unknown
 	SourceURL string        // the footer's link to the source; "" for statusgen's repository
 	Refresh   int           // seconds between automatic reloads; 0 for 60
-	Interval  time.Duration // the check interval: the page calls itself stale after three; 0 for 60 s
+	Interval  time.Duration // the expected cadence of checks (the interval setting); 0 for 60 s. A check stands for at most two (history.SpanCap); the page calls itself stale after three, or two refreshes if longer
 	Generated time.Time     // now, as far as the page is concerned
 	Services  []Service     // in configuration order
 	// Days are the daily rollups, ascending (history.Store.Rollups); the
@@ -54,21 +54,26 @@ type Service struct {
 // Recent summarises one service's raw checks of the last 24 hours, taken
 // as whole UTC half-hours: the 48 that end with the one holding Generated
 // (so 23½ to 24 hours), the same the sparkline draws. A check counts in
-// the half-hour of its time, read from its own day's file.
+// the half-hour of its time, read from its own day's file; its span (until
+// the service's next check, at most history.SpanCap, the newest until
+// Generated) counts in the half-hours it falls in.
 type Recent struct {
 	Checks, Up, Inconclusive int // Up counts degraded checks too
-	P50MS, P95MS             int64
+	// UpTime (degraded included) and DownTime are what the checks stood
+	// for; the rest of the window is no data or inconclusive.
+	UpTime, DownTime time.Duration
+	P50MS, P95MS     int64
 	// Buckets are the median latency of up checks in each of those 48
 	// half-hours, oldest first, the one in progress last; -1 where there
 	// is none.
 	Buckets []int64
 }
 
-// Uptime is Up / (Checks − Inconclusive); ok is false without a conclusive check.
+// Uptime is UpTime / (UpTime + DownTime); ok is false without either.
 func (r Recent) Uptime() (ratio float64, ok bool) {
-	n := r.Checks - r.Inconclusive
+	n := r.UpTime + r.DownTime
 	if n <= 0 {
 		return 0, false
 	}
-	return float64(r.Up) / float64(n), true
+	return float64(r.UpTime) / float64(n), true
 }

@@ -57,7 +57,7 @@ type row struct {
 	bar                      func([]byte) []byte // appends the 90-day bar's SVG rects (see fast.go), made on demand
 	Spark                    spark
 	Maint                    *noticeView // the maintenance in force, if any
-	month                    counts      // the last 30 days, for the uptime badge
+	month                    spans       // the last 30 days, for the uptime badge
 }
 
 // shows is what a service page says of the condition, for the renderer's
@@ -106,7 +106,7 @@ func newModel(in Input) (model, map[string][]incidentView) {
 	if m.Refresh <= 0 {
 		m.Refresh = 60
 	}
-	m.StaleAfter = int(3 * renderPeriod(in) / time.Second)
+	m.StaleAfter = staleAfter(in, m.Refresh)
 	if m.SourceURL == "" {
 		m.SourceURL = "https://github.com/Sefaria/statusgen"
 	}
@@ -122,7 +122,7 @@ func newModel(in Input) (model, map[string][]incidentView) {
 
 	byService := incidentsByService(in, now)
 	today := now.Truncate(24 * time.Hour)
-	w := newWindow(in.Days, today)
+	w := newWindow(in.Days, today, now, spanLimit(in))
 	g := w.grid(in.Services)
 	conds := make([]condition, 0, len(in.Services))
 	for i, s := range in.Services {
@@ -148,7 +148,7 @@ func newModel(in Input) (model, map[string][]incidentView) {
 	return m, byService
 }
 
-func newRow(s Service, in Input, now time.Time, w window, cells *[barDays]dayCell, sums [3]counts, incs []incidentView) row {
+func newRow(s Service, in Input, now time.Time, w window, cells *[barDays]dayCell, sums [3]spans, incs []incidentView) row {
 	var maint *noticeView
 	for _, n := range in.Notices {
 		if n.Kind == notice.Maintenance && n.Active(now) && n.Covers(s.Name) {
@@ -192,33 +192,79 @@ type window struct {
 	dates  []string       // YYYY-MM-DD
 	starts []time.Time    // UTC midnights
 	days   []*history.Day // nil where there is no rollup
+	before *history.Day   // the day before the first, whose last checks reach into it; nil if none
+	now    time.Time
+	limit  time.Duration // how long a check stands for at most (history.SpanCap)
 }
 
 // dayCell is what a bar cell and the uptime sums need of a service's
-// day: its uptime as percent() shows it and its downtime.
+// day: milliseconds up (degraded included), down, and covered by any
+// check (inconclusive ones too), the span carried over midnight included.
 type dayCell struct {
-	permyriad uint16 // hundredths of a percent, floored; noData if none
-	downSec   uint32
+	up, down, covered uint32
 }
 
-const noData = math.MaxUint16
+// noData is a day without up or down time.
+func (c dayCell) noData() bool { return c.up == 0 && c.down == 0 }
+
+// permyriad is the day's uptime as percent() shows it.
+func (c dayCell) permyriad() int64 {
+	return min(permyriad(float64(c.up)/float64(uint64(c.up)+uint64(c.down))), 10000)
+}
+
+func (c *dayCell) add(st uptime.Status, span time.Duration) {
+	ms := uint32(min(max(span/time.Millisecond, 0), 24*time.Hour/time.Millisecond))
+	switch st {
+	case uptime.Up, uptime.Degraded:
+		c.up += ms
+	case uptime.Down:
+		c.down += ms
+	case uptime.Inconclusive:
+	default:
+		return
+	}
+	c.covered += ms
+}
+
+// gap is how much of day d of the window no check stood for, as far as
+// now; 0 when unknown (a day rolled up by a version that counted checks).
+func (w window) gap(d int, c dayCell) time.Duration {
+	if w.days[d] != nil && !w.days[d].Timed() {
+		return 0
+	}
+	length := min(w.now.Sub(w.starts[d]), 24*time.Hour)
+	return max(length-time.Duration(c.covered)*time.Millisecond, 0)
+}
 
 // grid is every service's cells over a window, in the services' order,
-// and their counts over the last 7, 30 and 90 days.
+// and their times over the last 7, 30 and 90 days.
 type grid struct {
 	cells [][barDays]dayCell
-	sums  [][3]counts
+	sums  [][3]spans
+}
+
+// lastCheck is a service's last check seen so far, whose span a later day
+// may hold part of.
+type lastCheck struct {
+	at     time.Time
+	status uptime.Status
 }
 
 // grid looks every service up in every day of the window. It goes day by
 // day: one day's rollups fit in the processor's cache, while going service
 // by service through 90 days' maps missed it on nearly every lookup, which
-// at 10,000 services was most of the bars' cost.
+// at 10,000 services was most of the bars' cost. Each day's last check of
+// a service stands until its next check (the service's next day's first)
+// or now, at most w.limit (history.Carry), and that span is split over the
+// days it falls in.
 func (w window) grid(services []Service) grid {
-	g := grid{cells: make([][barDays]dayCell, len(services)), sums: make([][3]counts, len(services))}
-	for i := range g.cells {
-		for d := range barDays {
-			g.cells[i][d].permyriad = noData
+	g := grid{cells: make([][barDays]dayCell, len(services)), sums: make([][3]spans, len(services))}
+	last := make([]lastCheck, len(services))
+	if w.before != nil {
+		for i, s := range services {
+			if sd := w.before.Services[s.Name]; sd != nil {
+				last[i] = lastCheck{sd.Last, sd.LastStatus}
+			}
 		}
 	}
 	for d, day := range w.days {
@@ -230,12 +276,28 @@ func (w window) grid(services []Service) grid {
 			if sd == nil {
 				continue
 			}
-			if ratio, ok := sd.Uptime(); ok {
-				g.cells[i][d] = dayCell{permyriad: uint16(min(permyriad(ratio), 10000)), downSec: uint32(min(max(sd.DowntimeSec, 0), math.MaxUint32))}
+			c := &g.cells[i][d]
+			t := sd.Times()
+			c.add(uptime.Up, t.Up+t.Degraded)
+			c.add(uptime.Down, t.Down)
+			c.add(uptime.Inconclusive, t.Inconclusive)
+			if sd.Last.IsZero() {
+				continue // estimated from counts: nothing to carry
 			}
+			if !last[i].at.IsZero() {
+				w.carry(&g.cells[i], last[i], sd.First)
+			}
+			last[i] = lastCheck{sd.Last, sd.LastStatus}
+		}
+	}
+	for i := range services {
+		if !last[i].at.IsZero() {
+			w.carry(&g.cells[i], last[i], time.Time{})
+		}
+		for d := range barDays {
 			for k, n := range []int{7, 30, 90} {
 				if d >= barDays-n {
-					g.sums[i][k].add(sd)
+					g.sums[i][k].add(g.cells[i][d])
 				}
 			}
 		}
@@ -243,45 +305,63 @@ func (w window) grid(services []Service) grid {
 	return g
 }
 
-func newWindow(days []history.Day, today time.Time) window {
+// carry adds the span of the check lc, which ends at next (zero: none
+// yet), to the cells of the days it falls in.
+func (w window) carry(cells *[barDays]dayCell, lc lastCheck, next time.Time) {
+	end := history.CarryEnd(lc.at, next, w.now, w.limit)
+	for from := lc.at; from.Before(end); {
+		day := from.Truncate(24 * time.Hour)
+		to := day.Add(24 * time.Hour)
+		if end.Before(to) {
+			to = end
+		}
+		if d := int(day.Sub(w.starts[0]) / (24 * time.Hour)); d >= 0 && d < barDays {
+			cells[d].add(lc.status, to.Sub(from))
+		}
+		from = to
+	}
+}
+
+func newWindow(days []history.Day, today, now time.Time, limit time.Duration) window {
 	index := make(map[string]*history.Day, len(days))
 	for i := range days {
 		index[days[i].Date] = &days[i]
 	}
-	w := window{dates: make([]string, barDays), starts: make([]time.Time, barDays), days: make([]*history.Day, barDays)}
+	w := window{dates: make([]string, barDays), starts: make([]time.Time, barDays), days: make([]*history.Day, barDays),
+		now: now, limit: limit}
 	for i := range barDays {
 		day := today.AddDate(0, 0, i-(barDays-1))
 		w.starts[i], w.dates[i] = day, day.Format(time.DateOnly)
 		w.days[i] = index[w.dates[i]]
 	}
+	w.before = index[today.AddDate(0, 0, -barDays).Format(time.DateOnly)]
 	return w
 }
 
-// counts are a service's checks over several days. Only the counts: a
-// window's latency percentiles are not shown, so histograms are not merged.
-type counts struct{ checks, up, inconclusive int }
+// spans are a service's up (degraded included) and down milliseconds
+// over several days: what its uptime over them is made of.
+type spans struct{ up, down int64 }
 
-func (c *counts) add(sd *history.ServiceDay) {
-	c.checks += sd.Checks
-	c.up += sd.Up + sd.Degraded
-	c.inconclusive += sd.Inconclusive
+func (c *spans) add(cell dayCell) {
+	c.up += int64(cell.up)
+	c.down += int64(cell.down)
 }
 
-func (c counts) uptime() (float64, bool) {
-	n := c.checks - c.inconclusive
+func (c spans) uptime() (float64, bool) {
+	n := c.up + c.down
 	if n <= 0 {
 		return 0, false
 	}
 	return float64(c.up) / float64(n), true
 }
 
-// totalOf sums a service over every day given.
-func totalOf(days []history.Day, name string) counts {
-	var c counts
-	for i := range days {
-		if sd := days[i].Services[name]; sd != nil {
-			c.add(sd)
-		}
+// totalOf sums a service's times over every day given (times from
+// history.ServiceTimes).
+func totalOf(times []history.Times) spans {
+	var c spans
+	for _, t := range times {
+		c.up += int64((t.Up + t.Degraded) / time.Millisecond)
+		c.down += int64(t.Down / time.Millisecond)
 	}
 	return c
 }
@@ -433,4 +513,15 @@ func checkInterval(in Input) time.Duration {
 		return time.Minute
 	}
 	return in.Interval
+}
+
+// spanLimit is how long one check stands for at most: beyond it, no data.
+func spanLimit(in Input) time.Duration { return history.SpanCap(checkInterval(in)) }
+
+// staleAfter is how old, in seconds, a page may be before its script says
+// it may be out of date: three render periods (the expected cadence, or a
+// few for a large site) but never less than two of the page's own
+// refreshes, since a visitor's copy is up to a refresh old when it loads.
+func staleAfter(in Input, refresh int) int {
+	return max(int(3*renderPeriod(in)/time.Second), 2*refresh)
 }
