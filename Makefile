@@ -36,9 +36,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/tracker
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/notice
 
+# gofmt and vet, then actionlint over .github/workflows and shellcheck over
+# the scripts (deploy/lint_test.go: a missing tool skips locally, fails
+# under CI=true; .ci/run installs both).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) test -count=1 -run '^(TestActionlint|TestShellcheck|TestStatusWorkflow)$$' ./deploy
 
 clean:
 	rm -rf bin

@@ -40,6 +40,7 @@ func commands() []command {
 		{"once", "run one cycle: check, record, track, alert", runOnce},
 		{"run", "run a cycle every interval until SIGINT/SIGTERM", runLoop},
 		{"prune", "drop history older than the retention windows (--dry-run to preview)", runPrune},
+		{"rebuild", "recompute the daily rollups from the raw check files", runRebuild},
 		{"publish", "publish the site (and data) to the [publish] target now", runPublish},
 		{"check", "validate the configuration and print it resolved (secrets redacted)", runCheck},
 		{"render", "render the site from the history, without checking", runRender},
