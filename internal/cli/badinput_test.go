@@ -17,7 +17,8 @@ import (
 
 // These tests drive the whole program (cli.Run) against real files in a
 // temporary folder, a local target server and a local fake Slack, to hold
-// the promise that one bad file never stops the page or the alerts.
+// the promise that one bad file never stops the page or the alerts, and
+// that `once` says so (exit 1) when the page could not be updated.
 
 // writeNoticeFile writes data/notices/name.
 func writeNoticeFile(t *testing.T, data, name, src string) string {
@@ -225,3 +226,61 @@ func TestLongServiceName(t *testing.T) {
 	}
 }
 
+// TestOnceExits1WhenTheSiteFails: when the site cannot be rendered or
+// published, once exits 1 and says why, but only after the checks were
+// recorded, the state saved and the alert delivered.
+func TestOnceExits1WhenTheSiteFails(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, w *workspace) (config string)
+		want  string // in stderr
+	}{
+		{"site folder cannot be made", func(t *testing.T, w *workspace) string {
+			blocker := filepath.Join(w.dir, "blocker")
+			writeOrFail(t, blocker, "a file where the site's parent folder should be")
+			w.site = filepath.Join(blocker, "site")
+			return ""
+		}, "render: site: "},
+		{"publish refused", func(t *testing.T, w *workspace) string {
+			public := filepath.Join(w.dir, "public")
+			if err := os.Mkdir(public, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeOrFail(t, filepath.Join(public, "index.html"), "someone else's site")
+			return fmt.Sprintf("[publish]\ntarget = \"dir\"\ndir = %q\n\n", public)
+		}, "publish: publish to "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeSefaria(t)
+			hook := &slackHook{status: http.StatusOK}
+			slack := httptest.NewServer(hook)
+			defer slack.Close()
+			w := newWorkspace(t, f.config())
+			if extra := tt.setup(t, &w); extra != "" {
+				writeOrFail(t, w.config, strings.Replace(f.config(), "[[service]]", extra+"[[service]]", 1))
+			}
+			env := map[string]string{"SLACK_WEBHOOK_URL": slack.URL + "/services/T0/B0/hook"}
+			f.healthy.Store(false)
+			for i := range 2 { // web's threshold is 2: the second cycle announces it
+				code, out, errOut := w.run(t, env, "once")
+				if code != ExitFailed || !strings.Contains(errOut, "site not updated") || !strings.Contains(errOut, tt.want) {
+					t.Errorf("cycle %d: exit %d, stderr:\n%s\nwant 1, \"site not updated\" and %q", i, code, errOut, tt.want)
+				}
+				if !strings.Contains(lineWith(out, "web "), "down (status)") {
+					t.Errorf("cycle %d: the table lacks web's check:\n%s", i, out)
+				}
+			}
+			if lines := readJSONL(t, filepath.Join(w.data, "checks")); len(lines) != 4 {
+				t.Errorf("history holds %d lines, want 4: two services, two cycles", len(lines))
+			}
+			services, outbox := readState(t, w.data)
+			if web := services["web"]; web.Status != "down" || web.Failures != 2 || !web.Announced || outbox != 0 {
+				t.Errorf("state: web = %+v, outbox %d; want down twice, announced, nothing queued", web, outbox)
+			}
+			if got := hook.messages(); len(got) != 1 || !strings.Contains(got[0], "web") {
+				t.Errorf("Slack got %q, want web's DOWN alert", got)
+			}
+		})
+	}
+}

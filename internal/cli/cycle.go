@@ -50,6 +50,11 @@ func runOnce(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
 		return ExitFailed
 	}
+	if rep.SiteErr != nil {
+		// Checks, state and alerts are done; the page is not.
+		fmt.Fprintf(e.stderr, "statusgen: site not updated: %v\n", rep.SiteErr)
+		return ExitFailed
+	}
 	return ExitOK
 }
 
