@@ -3,7 +3,9 @@ package runner
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,4 +68,32 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+func TestRenderLockWaitsThenGivesUp(t *testing.T) {
+	dir := t.TempDir()
+	held, err := AcquireRenderLock(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := AcquireRenderLock(ctx, dir); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), RenderLockFile) {
+		t.Errorf("AcquireRenderLock while held = %v, want ErrLocked naming %s", err, RenderLockFile)
+	}
+	// The runner's own lock is another one: holding both is fine.
+	lock, err := AcquireLock(dir)
+	if err != nil {
+		t.Fatalf("AcquireLock beside a render: %v", err)
+	}
+	lock.Release()
+	held.Release()
+	again, err := AcquireRenderLock(context.Background(), dir)
+	if err != nil {
+		t.Fatalf("AcquireRenderLock after release: %v", err)
+	}
+	again.Release()
+	if _, err := os.Stat(filepath.Join(dir, RenderLockFile)); err != nil {
+		t.Errorf("the lock file: %v", err)
+	}
 }
