@@ -30,7 +30,7 @@ func runRender(ctx context.Context, e env, args []string) int {
 	logger := newLogger(e)
 	warn := func(err error) { logger.Warn("notice skipped", "err", err) }
 	if err := newSiteRenderer(cfg, g.data, g.site, warn)(ctx, nil, time.Now()); err != nil {
-		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		fmt.Fprintf(e.stderr, "statusgen: render: %v\n", err)
 		if errors.Is(err, runner.ErrLocked) {
 			return ExitLocked
 		}
@@ -46,7 +46,8 @@ func runRender(ctx context.Context, e env, args []string) int {
 // writes, so a `render` beside a runner neither fails nor tears the
 // runner's site: the state file is replaced whole and history only grows
 // by whole lines, so what it reads is consistent without the runner's
-// lock. warn, when not nil, is told of each notice left out.
+// lock. warn, when not nil, is told of each notice left out. Its errors
+// are for the caller to prefix with "render".
 //
 // It keeps the rollups of past days between calls (site.Loader), so each
 // cycle re-reads only today's, and what it wrote (site.Renderer), so each
@@ -59,26 +60,23 @@ func newSiteRenderer(cfg *config.Config, dataDir, siteDir string, warn func(erro
 		lock, err := runner.AcquireRenderLock(lctx, dataDir)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("render: %w", err)
+			return err
 		}
 		defer lock.Release()
 		if st == nil {
 			if st, err = tracker.Load(filepath.Join(dataDir, runner.StateFile)); err != nil {
-				return fmt.Errorf("render: %w", err)
+				return err
 			}
 		}
 		in, err := loader.Load(cfg, dataDir, st, now)
 		if err != nil {
-			return fmt.Errorf("render: %w", err)
+			return err
 		}
 		if warn != nil {
 			for _, p := range in.NoticeProblems {
 				warn(p)
 			}
 		}
-		if err := renderer.Render(templates.FS, siteDir, in); err != nil {
-			return fmt.Errorf("render: %w", err)
-		}
-		return nil
+		return renderer.Render(templates.FS, siteDir, in)
 	}
 }
