@@ -132,7 +132,7 @@ func (n Notice) checkServices(path string, names map[string]bool, known []string
 		}
 		msg := fmt.Sprintf("services: %q is not a configured service", s)
 		for _, k := range known {
-			if strings.EqualFold(k, s) || slugOf(k) == slugOf(s) {
+			if nearMiss(k, s) {
 				msg += fmt.Sprintf(" (did you mean %q?)", k)
 				break
 			}
@@ -154,6 +154,14 @@ func listNames(names []string) string {
 		list += fmt.Sprintf(" and %d more", len(names)-most)
 	}
 	return list
+}
+
+// nearMiss reports whether typed looks like a slip for name: the same but
+// for case and punctuation ("mcp-server", "MCP Server"), or its first
+// words ("Sefaria", "sefaria.org").
+func nearMiss(name, typed string) bool {
+	a, b := slugOf(name), slugOf(typed)
+	return b != "" && (a == b || strings.HasPrefix(a, b+"-") || strings.HasPrefix(b, a+"-"))
 }
 
 // slugOf folds a name as loosely as a page slug does (case and

@@ -178,8 +178,10 @@ func TestLoadDirSkipsBadNotices(t *testing.T) {
 		{"syntax", "+++\ntitle = \"x\"\nkind = maintenance\n+++\n", "bad.md:3: "},
 		{"bad kind", "+++\ntitle = \"x\"\nkind = \"nope\"\nstart = 2026-01-01T00:00:00Z\n+++\n", `bad.md:3: kind must be "maintenance", "incident" or "info", not "nope"`},
 		{"no front matter", "# Maintenance tonight\n", "bad.md:1: a notice must begin with"},
-		{"unknown service", "+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\n\nservices = [\"Linker\", \"Sefaria\"]\n+++\n",
-			`bad.md:6: services: "Sefaria" is not a configured service; known: "sefaria.org", "Linker", "MCP Server"`},
+		{"unknown service", "+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\n\nservices = [\"Linker\", \"Chatbot\"]\n+++\n",
+			`bad.md:6: services: "Chatbot" is not a configured service; known: "sefaria.org", "Linker", "MCP Server"`},
+		{"the first word of a name", "+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\nservices = [\"Sefaria\"]\n+++\n",
+			`bad.md:5: services: "Sefaria" is not a configured service (did you mean "sefaria.org"?); known: "sefaria.org", "Linker", "MCP Server"`},
 		{"a near miss", "+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\nservices = [\"mcp-server\"]\n+++\n",
 			`bad.md:5: services: "mcp-server" is not a configured service (did you mean "MCP Server"?); known: "sefaria.org", "Linker", "MCP Server"`},
 	}
