@@ -50,6 +50,11 @@ func runOnce(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
 		return ExitFailed
 	}
+	if rep.SiteErr != nil {
+		// Checks, state and alerts are done; the page is not.
+		fmt.Fprintf(e.stderr, "statusgen: site not updated: %v\n", rep.SiteErr)
+		return ExitFailed
+	}
 	return ExitOK
 }
 
@@ -118,15 +123,29 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 		ShutdownGrace: 3 * time.Second,
 		BatchEvery:    runner.DefaultBatchEvery,
 	}
-	render := newSiteRenderer(cfg, g.data, g.site) // keeps past days' rollups between cycles
+	// The notices' problems are reported once a cycle, by Maintenance;
+	// the render leaves the same notices out without repeating them.
+	render := newSiteRenderer(cfg, g.data, g.site, nil) // keeps past days' rollups between cycles
 	r.Render = everyNth(site.RenderEvery(len(cfg.Services)), func(ctx context.Context, st *tracker.State) error {
-		return render(st, time.Now())
+		return render(ctx, st, time.Now())
 	})
+	names := make([]string, len(cfg.Services))
+	for i, svc := range cfg.Services {
+		names[i] = svc.Name
+	}
+	reported := map[string]bool{}
 	r.Maintenance = func() (func(string, time.Time) bool, error) {
-		notices, err := notice.LoadDir(filepath.Join(g.data, site.NoticesDir))
-		if err != nil {
-			return nil, err
+		// A bad notice is skipped and reported (in `run`, when it appears
+		// or changes, not every cycle); the others still hold alerts.
+		notices, problems := notice.LoadDir(filepath.Join(g.data, site.NoticesDir), names)
+		now := make(map[string]bool, len(problems))
+		for _, p := range problems {
+			if msg := p.Error(); !reported[msg] {
+				logger.Warn("notice skipped", "err", msg)
+			}
+			now[p.Error()] = true
 		}
+		reported = now
 		return notice.Held(notices), nil
 	}
 	if cfg.Publish.Target != "" {

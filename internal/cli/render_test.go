@@ -3,14 +3,17 @@ package cli
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/Sefaria/statusgen/internal/runner"
 	"github.com/Sefaria/statusgen/internal/tracker"
 )
 
@@ -47,7 +50,8 @@ func TestRenderWritesTheSiteFromData(t *testing.T) {
 		t.Errorf("render touched a sibling of --site: %v", err)
 	}
 
-	// A broken notice is an error naming its file and line; the old site stays.
+	// A broken notice is left out and reported with its file and line; the
+	// site is still rendered.
 	if err := os.MkdirAll(filepath.Join(w.data, "notices"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +60,11 @@ func TestRenderWritesTheSiteFromData(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr = w.run(t, nil, "render")
-	if code != ExitFailed || !strings.Contains(stderr, "bad.md:3:") {
-		t.Errorf("render with a bad notice = %d, stderr %q; want 1 and bad.md:3", code, stderr)
+	if code != ExitOK || !strings.Contains(stderr, "bad.md:3:") {
+		t.Errorf("render with a bad notice = %d, stderr %q; want 0 and a warning naming bad.md:3", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(w.site, "index.html")); err != nil {
-		t.Errorf("a failed render removed the old site: %v", err)
+		t.Errorf("render with a bad notice left no site: %v", err)
 	}
 }
 
@@ -127,4 +131,77 @@ func TestEveryNthRender(t *testing.T) {
 			t.Errorf("every %d: rendered on calls %s, want %s", tc.n, got.String(), tc.want)
 		}
 	}
+}
+
+// TestRenderBesideARunner: `render` may run while a runner holds the data
+// folder's lock (as `run` does for good): it neither fails on that lock nor
+// writes the site while another render does. Renders of the same site at
+// once take turns, so none of them fails on the other's temporary folders.
+func TestRenderBesideARunner(t *testing.T) {
+	f := newFakeSefaria(t)
+	w := newWorkspace(t, f.config())
+	if code, _, errOut := w.run(t, nil, "once"); code != ExitOK {
+		t.Fatalf("once: exit %d: %s", code, errOut)
+	}
+	runnerLock, err := runner.AcquireLock(w.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer runnerLock.Release()
+
+	t.Run("waits for a render in progress", func(t *testing.T) {
+		held, err := runner.AcquireRenderLock(context.Background(), w.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan int, 1)
+		var errOut string
+		go func() {
+			var code int
+			code, _, errOut = w.run(t, nil, "render")
+			done <- code
+		}()
+		select {
+		case code := <-done:
+			held.Release()
+			t.Fatalf("render finished (exit %d) while another render held the site: %s", code, errOut)
+		case <-time.After(300 * time.Millisecond):
+		}
+		held.Release()
+		select {
+		case code := <-done:
+			if code != ExitOK {
+				t.Errorf("render after the other finished: exit %d: %s", code, errOut)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("render did not go on once the other render finished")
+		}
+	})
+
+	t.Run("renders at once take turns", func(t *testing.T) {
+		const renders = 4
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var failures []string
+		for i := range renders {
+			wg.Go(func() {
+				for range 5 {
+					if code, _, errOut := w.run(t, nil, "render"); code != ExitOK {
+						mu.Lock()
+						failures = append(failures, fmt.Sprintf("render %d: exit %d: %s", i, code, errOut))
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if len(failures) > 0 {
+			t.Errorf("%d of %d renders at once failed:\n%s", len(failures), renders*5, strings.Join(failures, "\n"))
+		}
+		for _, name := range []string{"index.html", "services/web.html", "services/linker.html", "status.json"} {
+			if _, err := os.Stat(filepath.Join(w.site, name)); err != nil {
+				t.Errorf("after renders at once: %v", err)
+			}
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/Sefaria/statusgen/internal/tracker"
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
@@ -218,6 +219,7 @@ func (d *decoder) services(root *table, set Settings) []uptime.Service {
 	deadline := set.CheckDeadline
 	out := make([]uptime.Service, 0, len(list))
 	byName := map[string]int{} // folded name → index of its first service
+	bySlug := map[string]int{} // page slug → index of its first service
 	for i, m := range list {
 		at := fmt.Sprintf("service[%d]", i)
 		t := &table{d: d, m: m, at: at, label: fmt.Sprintf("service #%d: ", i+1)}
@@ -237,9 +239,18 @@ func (d *decoder) services(root *table, set Settings) []uptime.Service {
 			if first, dup := byName[folded]; dup {
 				t.fail("name", fmt.Sprintf("duplicates service %q on line %d: names must be unique, ignoring case",
 					out[first].Name, d.lines.line(fmt.Sprintf("service[%d].name", first))))
-			} else {
-				byName[folded] = i
+				break
 			}
+			byName[folded] = i
+			// Names that differ only in punctuation would share a page,
+			// its badges and their incident ids.
+			slug := tracker.Slug(name)
+			if first, clash := bySlug[slug]; clash {
+				t.fail("name", fmt.Sprintf("shares the page services/%s.html with service %q on line %d: rename one",
+					slug, out[first].Name, d.lines.line(fmt.Sprintf("service[%d].name", first))))
+				break
+			}
+			bySlug[slug] = i
 		}
 		out = append(out, d.service(t, name, set, deadline))
 	}

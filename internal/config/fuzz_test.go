@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/Sefaria/statusgen/internal/tracker"
 )
 
 // fuzzSecret is what every secret holds while fuzzing.
@@ -17,7 +19,7 @@ const fuzzSecret = "fzsecret7c1d"
 // FuzzParse: whatever the file, Parse does not panic; it either refuses it
 // with errors that each name the file (or the environment) and never repeat
 // a secret, or returns a configuration that holds its promises: unique
-// names, absolute http(s) URLs, thresholds and attempts of at least 1,
+// names and page slugs, absolute http(s) URLs, thresholds and attempts of at least 1,
 // every timeout inside the deadline inside the interval; Print works and
 // shows no secret; and parsing again gives the same result.
 func FuzzParse(f *testing.F) {
@@ -73,13 +75,18 @@ func FuzzParse(f *testing.F) {
 		if len(cfg.Services) == 0 {
 			t.Error("accepted a configuration without services")
 		}
-		names := map[string]bool{}
+		names, slugs := map[string]bool{}, map[string]bool{}
 		for _, svc := range cfg.Services {
 			key := strings.ToLower(svc.Name)
 			if strings.TrimSpace(svc.Name) == "" || names[key] {
 				t.Errorf("accepted the empty or duplicate name %q", svc.Name)
 			}
 			names[key] = true
+			if slug := tracker.Slug(svc.Name); slugs[slug] || len(slug) > tracker.MaxSlug {
+				t.Errorf("accepted %q, whose page slug %q is shared or too long", svc.Name, slug)
+			} else {
+				slugs[slug] = true
+			}
 			if u, err := url.Parse(svc.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				t.Errorf("service %q: accepted the URL %q", svc.Name, svc.URL)
 			}

@@ -97,6 +97,15 @@ func TestLoadInvalid(t *testing.T) {
 			},
 		},
 		{
+			file: "invalid-slug-clash.toml",
+			want: []string{
+				`config testdata/invalid-slug-clash.toml:10: service "sefaria-org": name shares the page services/sefaria-org.html with service "sefaria.org" on line 2: rename one`,
+				`config testdata/invalid-slug-clash.toml:14: service "mcp_server": name shares the page services/mcp-server.html with service "MCP Server" on line 6: rename one`,
+				`config testdata/invalid-slug-clash.toml:28: service "` + strings.Repeat("Sefaria_", 30) + `A": name shares the page ` +
+					`services/sefaria-sefaria-sefaria-sefaria-sefaria-sefaria-sefaria-2e6d400c.html with service "` + strings.Repeat("Sefaria ", 30) + `A" on line 19: rename one`,
+			},
+		},
+		{
 			file: "invalid-status.toml",
 			want: []string{
 				`config testdata/invalid-status.toml:4: service "out of range": expected_status must hold status codes from 100 to 599, got 700`,

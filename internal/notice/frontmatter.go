@@ -19,6 +19,8 @@ type frontMatter struct {
 	Start    time.Time `toml:"start"`
 	End      time.Time `toml:"end"`
 	Services []string  `toml:"services"`
+
+	servicesLine int // of the notice file; 0 when not written
 }
 
 const fence = "+++"
@@ -71,6 +73,7 @@ func parseFrontMatter(data []byte) (frontMatter, []byte, error) {
 	if err := fm.check(md, head); err != nil {
 		return fm, nil, err
 	}
+	fm.servicesLine = keyLine(head, "services")
 	return fm, rest, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,6 +37,8 @@ type Notice struct {
 	// a scheme other than http, https or mailto and images from other
 	// origins are reduced to their text.
 	HTML template.HTML
+
+	servicesLine int // where services is written in the file, for messages
 }
 
 // Active reports whether at falls in the notice's window.
@@ -73,20 +76,28 @@ func Held(notices []Notice) func(service string, at time.Time) bool {
 }
 
 // LoadDir reads every *.md file in dir, sorted by start then slug. A
-// missing dir has no notices. Every file that cannot be used is reported,
-// each error naming its file (and line, where there is one).
-func LoadDir(dir string) ([]Notice, error) {
+// missing dir has no notices. A file that cannot be used is left out and
+// reported in problems, one error per file naming it (and its line, where
+// there is one), so one bad notice never hides the others, nor the
+// maintenance windows they hold. known, when not nil, are the configured
+// service names: a notice naming any other is a problem too, since it
+// would hold no alert and mark no service (a typo like "Sefaria" for
+// "sefaria.org").
+func LoadDir(dir string, known []string) (notices []Notice, problems []error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("notices: %w", err)
+		return nil, []error{fmt.Errorf("notices: %w", err)}
 	}
-	var (
-		out  []Notice
-		errs []error
-	)
+	var names map[string]bool
+	if known != nil {
+		names = make(map[string]bool, len(known))
+		for _, k := range known {
+			names[k] = true
+		}
+	}
 	for _, e := range entries {
 		name := e.Name()
 		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".md") || strings.HasPrefix(name, ".") {
@@ -95,21 +106,70 @@ func LoadDir(dir string) ([]Notice, error) {
 		path := filepath.Join(dir, name)
 		data, err := os.ReadFile(path)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("notice %s: %w", path, err))
+			problems = append(problems, fmt.Errorf("notice %s: %w", path, err))
 			continue
 		}
 		n, err := Parse(path, data)
+		if err == nil && names != nil {
+			err = n.checkServices(path, names, known)
+		}
 		if err != nil {
-			errs = append(errs, err)
+			problems = append(problems, err)
 			continue
 		}
-		out = append(out, n)
+		notices = append(notices, n)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	Sort(notices)
+	return notices, problems
+}
+
+// checkServices reports the first service n names that is not configured,
+// with the names it could have meant.
+func (n Notice) checkServices(path string, names map[string]bool, known []string) error {
+	for _, s := range n.Services {
+		if names[s] {
+			continue
+		}
+		msg := fmt.Sprintf("services: %q is not a configured service", s)
+		for _, k := range known {
+			if nearMiss(k, s) {
+				msg += fmt.Sprintf(" (did you mean %q?)", k)
+				break
+			}
+		}
+		return fmt.Errorf("notice %s%w", path, &lineError{n.servicesLine, msg + "; known: " + listNames(known)})
 	}
-	Sort(out)
-	return out, nil
+	return nil
+}
+
+// listNames quotes up to a dozen names, then says how many more there are.
+func listNames(names []string) string {
+	const most = 12
+	quoted := make([]string, 0, min(len(names), most))
+	for _, n := range names[:min(len(names), most)] {
+		quoted = append(quoted, strconv.Quote(n))
+	}
+	list := strings.Join(quoted, ", ")
+	if len(names) > most {
+		list += fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	return list
+}
+
+// nearMiss reports whether typed looks like a slip for name: the same but
+// for case and punctuation ("mcp-server", "MCP Server"), or its first
+// words ("Sefaria", "sefaria.org").
+func nearMiss(name, typed string) bool {
+	a, b := slugOf(name), slugOf(typed)
+	return b != "" && (a == b || strings.HasPrefix(a, b+"-") || strings.HasPrefix(b, a+"-"))
+}
+
+// slugOf folds a name as loosely as a page slug does (case and
+// punctuation), to suggest the configured name a notice meant.
+func slugOf(name string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+	}), "-")
 }
 
 // Sort orders notices by start, then slug, so pages list them the same way every time.
@@ -135,6 +195,8 @@ func Parse(path string, data []byte) (Notice, error) {
 		Start:    fm.Start.UTC(),
 		End:      fm.End.UTC(),
 		Services: fm.Services,
+
+		servicesLine: fm.servicesLine,
 	}
 	html, err := render(body)
 	if err != nil {

@@ -1,6 +1,7 @@
 package notice
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,25 +154,84 @@ func TestLoadDir(t *testing.T) {
 	write("a.md", "+++\ntitle = \"A\"\nkind = \"info\"\nstart = 2026-01-02T00:00:00Z\n+++\na\n")
 	write("early.md", "+++\ntitle = \"E\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\n+++\n")
 	write("README.txt", "not a notice")
-	ns, err := LoadDir(dir)
-	if err != nil {
-		t.Fatalf("LoadDir: %v", err)
+	ns, problems := LoadDir(dir, nil)
+	if len(problems) > 0 {
+		t.Fatalf("LoadDir: %v", problems)
 	}
-	var slugs []string
-	for _, n := range ns {
-		slugs = append(slugs, n.Slug)
-	}
-	if got := strings.Join(slugs, ","); got != "early,a,b" {
+	if got := slugs(ns); got != "early,a,b" {
 		t.Errorf("LoadDir order = %s, want early,a,b", got)
 	}
+	if ns, problems := LoadDir(filepath.Join(dir, "missing"), nil); problems != nil || ns != nil {
+		t.Errorf("LoadDir(missing) = %v, %v, want nil, nil", ns, problems)
+	}
+}
 
-	write("bad.md", "+++\ntitle = \"x\"\nkind = \"nope\"\nstart = 2026-01-01T00:00:00Z\n+++\n")
-	if _, err := LoadDir(dir); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "bad.md")+":3:") {
-		t.Errorf("LoadDir with a bad file: error = %v, want one naming bad.md:3", err)
+// TestLoadDirSkipsBadNotices: each file that cannot be used is left out and
+// reported with its file and line; the others, and the maintenance window
+// among them, still count.
+func TestLoadDirSkipsBadNotices(t *testing.T) {
+	known := []string{"sefaria.org", "Linker", "MCP Server"}
+	tests := []struct {
+		name, src string
+		want      string // the problem, after "notice DIR/"
+	}{
+		{"syntax", "+++\ntitle = \"x\"\nkind = maintenance\n+++\n", "bad.md:3: "},
+		{"bad kind", "+++\ntitle = \"x\"\nkind = \"nope\"\nstart = 2026-01-01T00:00:00Z\n+++\n", `bad.md:3: kind must be "maintenance", "incident" or "info", not "nope"`},
+		{"no front matter", "# Maintenance tonight\n", "bad.md:1: a notice must begin with"},
+		{"unknown service", "+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\n\nservices = [\"Linker\", \"Chatbot\"]\n+++\n",
+			`bad.md:6: services: "Chatbot" is not a configured service; known: "sefaria.org", "Linker", "MCP Server"`},
+		{"the first word of a name", "+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\nservices = [\"Sefaria\"]\n+++\n",
+			`bad.md:5: services: "Sefaria" is not a configured service (did you mean "sefaria.org"?); known: "sefaria.org", "Linker", "MCP Server"`},
+		{"a near miss", "+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\nservices = [\"mcp-server\"]\n+++\n",
+			`bad.md:5: services: "mcp-server" is not a configured service (did you mean "MCP Server"?); known: "sefaria.org", "Linker", "MCP Server"`},
 	}
-	if ns, err := LoadDir(filepath.Join(dir, "missing")); err != nil || ns != nil {
-		t.Errorf("LoadDir(missing) = %v, %v, want nil, nil", ns, err)
+	start := mustTime(t, "2026-11-25T02:00:00Z")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			good := "+++\ntitle = \"DB\"\nkind = \"maintenance\"\nstart = 2026-11-25T02:00:00Z\nend = 2026-11-25T03:00:00Z\nservices = [\"Linker\"]\n+++\n"
+			for name, src := range map[string]string{"db.md": good, "bad.md": tt.src} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ns, problems := LoadDir(dir, known)
+			if got := slugs(ns); got != "db" {
+				t.Errorf("LoadDir kept %q, want the good notice db alone", got)
+			}
+			want := "notice " + filepath.Join(dir, tt.want)
+			if len(problems) != 1 || !strings.HasPrefix(problems[0].Error(), want) {
+				t.Errorf("LoadDir problems = %q, want one starting %q", problems, want)
+			}
+			if !Held(ns)("Linker", start.Add(time.Minute)) {
+				t.Error("the good maintenance notice holds no alert beside the bad file")
+			}
+		})
 	}
+}
+
+func TestLoadDirListsAFewKnownNames(t *testing.T) {
+	dir := t.TempDir()
+	src := "+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\nservices = [\"nope\"]\n+++\n"
+	if err := os.WriteFile(filepath.Join(dir, "n.md"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var known []string
+	for i := range 1000 {
+		known = append(known, fmt.Sprintf("svc-%03d", i))
+	}
+	_, problems := LoadDir(dir, known)
+	if len(problems) != 1 || !strings.HasSuffix(problems[0].Error(), `"svc-011" and 988 more`) {
+		t.Errorf("LoadDir problems = %q, want the first twelve names and how many more", problems)
+	}
+}
+
+func slugs(ns []Notice) string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, n.Slug)
+	}
+	return strings.Join(out, ",")
 }
 
 // FuzzParse checks that no input panics, and that an accepted notice is

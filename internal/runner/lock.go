@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/wait"
 )
 
 // LockFile is the name of the single-runner lock inside the data folder.
@@ -64,4 +68,42 @@ func (l *Lock) Release() error {
 	err := l.f.Close()
 	l.f = nil
 	return err
+}
+
+// RenderLockFile serializes the writers of a data folder's site: a
+// runner's render and a `statusgen render` run beside it. Two renders at
+// once would remove each other's temporary folders and swap the site
+// under each other. It is held only while a render loads and writes, so
+// a `render` during `run` waits a few seconds at most instead of failing
+// on the runner's lock, which `run` holds for good.
+const RenderLockFile = ".render.lock"
+
+// renderLockPoll is how often AcquireRenderLock tries again.
+const renderLockPoll = 50 * time.Millisecond
+
+// AcquireRenderLock takes dataDir's render lock, waiting while another
+// process renders, until ctx ends; then the error wraps ErrLocked.
+func AcquireRenderLock(ctx context.Context, dataDir string) (*Lock, error) {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("render lock: data folder %s: %w", dataDir, err)
+	}
+	path := filepath.Join(dataDir, RenderLockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("render lock: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return &Lock{f: f}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("render lock %s: %w", path, err)
+		}
+		if werr := wait.For(ctx, renderLockPoll); werr != nil {
+			f.Close()
+			return nil, fmt.Errorf("%w %s: another render was still writing the site: %w", ErrLocked, path, werr)
+		}
+	}
 }

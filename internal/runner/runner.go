@@ -100,6 +100,10 @@ type Report struct {
 	Queued      int  // alerts still in the outbox after delivery
 	CanaryDown  bool // the monitor's own network failed: downs became inconclusive
 	Failed      bool // some of the cycle's results could not be recorded
+	// SiteErr says why the site was not rendered or published this cycle
+	// (also logged), after the checks, the state and the alerts were done;
+	// nil when it was, or had nothing to do.
+	SiteErr error
 }
 
 // Open loads the state file. A corrupt or unknown-version state stops the
@@ -181,13 +185,17 @@ func (r *Runner) Cycle(ctx context.Context) (Report, error) {
 	// 5. Prune once a day.
 	r.pruneIfDue()
 
-	// 6. Render and publish; a broken page never stops checks or alerts.
+	// 6. Render and publish; a broken page never stops checks or alerts,
+	// but the report says so, for `once` to exit 1.
 	if r.Render != nil {
 		if err := r.Render(ctx, r.state); err != nil {
 			r.Logger.Error("render failed", "err", err)
+			rep.SiteErr = fmt.Errorf("render: %w", err)
 		}
 	}
-	r.publishIfDue(ctx, rep)
+	if err := r.publishIfDue(ctx, rep); err != nil {
+		rep.SiteErr = errors.Join(rep.SiteErr, fmt.Errorf("publish: %w", err))
+	}
 	rep.Duration = r.now().Sub(rep.Start)
 	if deliverErr != nil {
 		return rep, deliverErr

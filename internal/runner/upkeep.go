@@ -39,21 +39,22 @@ func (r *Runner) pruneIfDue() {
 
 // publishIfDue publishes every publish_every, at once after a transition,
 // and on the cycle after a failed publish. A failed publish is logged and
-// never blocks checks or alerts.
-func (r *Runner) publishIfDue(ctx context.Context, rep Report) {
+// returned; it never blocks checks or alerts.
+func (r *Runner) publishIfDue(ctx context.Context, rep Report) error {
 	if r.Publish == nil {
-		return
+		return nil
 	}
 	now := r.now()
 	if !publish.Due(now, r.lastPublish, r.Config.Publish.Every, len(rep.Transitions) > 0 || r.publishRetry) {
-		return
+		return nil
 	}
 	if err := r.Publish(ctx, rep); err != nil {
 		r.publishRetry = true
 		r.Logger.Error("publish failed; trying again next cycle", "err", err)
-		return
+		return err
 	}
 	r.lastPublish, r.publishRetry = now, false
+	return nil
 }
 
 // syncIssues mirrors the cycle's transitions to the issue tracker, best

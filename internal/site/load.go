@@ -32,8 +32,9 @@ const (
 // days (incident_retention_days), incidents.jsonl, the notices, and raw
 // checks of the last 24 hours only (one or two day files, summarised by
 // half-hour as they are read), so its memory does not grow with the raw
-// history kept. A notice that does not parse is
-// an error naming its file and line.
+// history kept. A notice that cannot be used is left out and listed in
+// the Input's NoticeProblems, naming its file and line, for the caller to
+// report: one bad file never stops the page.
 func Load(cfg *config.Config, dataDir string, st *tracker.State, now time.Time) (Input, error) {
 	return new(Loader).Load(cfg, dataDir, st, now)
 }
@@ -105,9 +106,11 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 		}
 	}
 
-	if in.Notices, err = notice.LoadDir(filepath.Join(dataDir, NoticesDir)); err != nil {
-		return Input{}, fmt.Errorf("site: %w", err)
+	names := make([]string, len(cfg.Services))
+	for i, svc := range cfg.Services {
+		names[i] = svc.Name
 	}
+	in.Notices, in.NoticeProblems = notice.LoadDir(filepath.Join(dataDir, NoticesDir), names)
 
 	l.mu.Lock()
 	recent, err := l.recent.load(store, dataDir, configured, now, history.SpanCap(cfg.Settings.Interval))

@@ -29,6 +29,9 @@ type Input struct {
 	// (Until zero), in any order.
 	Incidents []uptime.Incident
 	Notices   []notice.Notice
+	// NoticeProblems are the notices Load left out (see notice.LoadDir),
+	// each naming its file and line; never rendered, for the caller to report.
+	NoticeProblems []error
 }
 
 // Service is one monitored service as the state file last saw it.

@@ -316,9 +316,17 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load(nil state) = %+v, %v; want services with no status", in.Services[0], err)
 	}
 
+	// A broken notice and one naming no configured service are left out
+	// and reported; the four good ones stay.
 	writeNotice(t, dir, "broken.md", "+++\ntitle = \"x\"\nkind = \"outage\"\nstart = 2026-01-01T00:00:00Z\n+++\n")
-	if _, err := Load(cfg, dir, st, fixedNow); err == nil || !strings.Contains(err.Error(), "broken.md:3:") {
-		t.Errorf("Load with a broken notice: error = %v, want one naming broken.md:3", err)
+	writeNotice(t, dir, "typo.md", "+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\nservices = [\"Sefaria\"]\n+++\n")
+	in, err = Load(cfg, dir, st, fixedNow)
+	if err != nil {
+		t.Fatalf("Load with a broken notice: %v, want the rest loaded", err)
+	}
+	if len(in.Notices) != 4 || len(in.NoticeProblems) != 2 ||
+		!strings.Contains(in.NoticeProblems[0].Error(), "broken.md:3:") || !strings.Contains(in.NoticeProblems[1].Error(), `typo.md:5: services: "Sefaria"`) {
+		t.Errorf("Load with broken notices = %d notices, problems %q; want 4 and broken.md:3, typo.md:5", len(in.Notices), in.NoticeProblems)
 	}
 }
 
