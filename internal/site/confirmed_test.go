@@ -52,9 +52,9 @@ func scenario(t *testing.T, services []svc, notices ...string) Input {
 		})
 		writeNotice(t, dir, fmt.Sprintf("n%d.md", i), n)
 	}
-	ns, err := notice.LoadDir(filepath.Join(dir, NoticesDir))
-	if err != nil {
-		t.Fatal(err)
+	ns, problems := notice.LoadDir(filepath.Join(dir, NoticesDir), nil)
+	if len(problems) > 0 {
+		t.Fatal(problems)
 	}
 	st := tracker.New()
 	policy := tracker.Policy{Thresholds: thresholds, Held: notice.Held(ns)}
