@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/runner"
-	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // These tests drive the whole program (cli.Run) against real files in a
@@ -226,9 +226,9 @@ func TestLongServiceName(t *testing.T) {
 			if code != ExitOK || strings.Contains(errOut, "render failed") {
 				t.Fatalf("once: exit %d, stderr:\n%s\nwant 0 and the site rendered", code, errOut)
 			}
-			slug := tracker.Slug(long)
-			if len(slug) > tracker.MaxSlug || slug != tracker.Slug(long) {
-				t.Errorf("slug of a %d-character name is %q, %d bytes; want a stable one of at most %d", n, slug, len(slug), tracker.MaxSlug)
+			slug := uptime.Slug(long)
+			if len(slug) > uptime.MaxSlug || slug != uptime.Slug(long) {
+				t.Errorf("slug of a %d-character name is %q, %d bytes; want a stable one of at most %d", n, slug, len(slug), uptime.MaxSlug)
 			}
 			for _, name := range []string{"services/" + slug + ".html", "badges/" + slug + ".svg", "badges/" + slug + "-uptime.svg"} {
 				if _, err := os.Stat(filepath.Join(w.site, name)); err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/Sefaria/statusgen/internal/tracker"
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
@@ -244,7 +243,7 @@ func (d *decoder) services(root *table, set Settings) []uptime.Service {
 			byName[folded] = i
 			// Names that differ only in punctuation would share a page,
 			// its badges and their incident ids.
-			slug := tracker.Slug(name)
+			slug := uptime.Slug(name)
 			if first, clash := bySlug[slug]; clash {
 				t.fail("name", fmt.Sprintf("shares the page services/%s.html with service %q on line %d: rename one",
 					slug, out[first].Name, d.lines.line(fmt.Sprintf("service[%d].name", first))))

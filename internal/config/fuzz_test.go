@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // fuzzSecret is what every secret holds while fuzzing.
@@ -82,7 +82,7 @@ func FuzzParse(f *testing.F) {
 				t.Errorf("accepted the empty or duplicate name %q", svc.Name)
 			}
 			names[key] = true
-			if slug := tracker.Slug(svc.Name); slugs[slug] || len(slug) > tracker.MaxSlug {
+			if slug := uptime.Slug(svc.Name); slugs[slug] || len(slug) > uptime.MaxSlug {
 				t.Errorf("accepted %q, whose page slug %q is shared or too long", svc.Name, slug)
 			} else {
 				slugs[slug] = true

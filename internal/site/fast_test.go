@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/history"
-	"github.com/Sefaria/statusgen/internal/tracker"
 	"github.com/Sefaria/statusgen/internal/uptime"
 	"github.com/Sefaria/statusgen/templates"
 )
@@ -69,7 +68,7 @@ func TestServicePageWithoutHistory(t *testing.T) {
 			t.Errorf("the page of a service never checked lacks %q", want)
 		}
 	}
-	old := string(files["services/"+tracker.Slug(in.Services[0].Name)+".html"])
+	old := string(files["services/"+uptime.Slug(in.Services[0].Name)+".html"])
 	if strings.Contains(old, "No history yet.") || strings.Count(old, `<tr><th scope="row"><time datetime="`) < 2 {
 		t.Errorf("a service with rollups lost its daily rows")
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // Atom (RFC 4287), written with encoding/xml so every text is escaped.
@@ -62,7 +62,7 @@ func feed(in Input, m model) ([]byte, error) {
 		if base != "" {
 			return base + "/" + kind + "/" + url.PathEscape(key)
 		}
-		return "urn:statusgen:" + tracker.Slug(m.Title) + ":" + kind + ":" + url.PathEscape(key)
+		return "urn:statusgen:" + uptime.Slug(m.Title) + ":" + kind + ":" + url.PathEscape(key)
 	}
 	type dated struct {
 		at time.Time

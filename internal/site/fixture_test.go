@@ -89,7 +89,7 @@ func fixture(t testing.TB, names []string, notices bool) (*config.Config, string
 		}
 	}
 	incident := func(name string, since time.Time, minutes int, kind uptime.ErrorKind) uptime.Incident {
-		return uptime.Incident{ID: tracker.Slug(name) + "-" + since.Format("20060102T150405Z"), Service: name,
+		return uptime.Incident{ID: uptime.Slug(name) + "-" + since.Format("20060102T150405Z"), Service: name,
 			Since: since, Until: since.Add(time.Duration(minutes) * time.Minute), Seconds: int64(minutes) * 60, Error: kind}
 	}
 	var incs []uptime.Incident
@@ -115,7 +115,7 @@ func fixture(t testing.TB, names []string, notices bool) (*config.Config, string
 		case "Linker":
 			since := fixedNow.Add(-45 * time.Minute).Truncate(30 * time.Minute)
 			ss.Status, ss.Failures, ss.Since, ss.Announced = uptime.Down, 2, since, true
-			ss.IncidentID, ss.DownError = tracker.Slug(n)+"-"+since.Format("20060102T150405Z"), uptime.ErrTaskTimeout
+			ss.IncidentID, ss.DownError = uptime.Slug(n)+"-"+since.Format("20060102T150405Z"), uptime.ErrTaskTimeout
 			ss.LastCode, ss.LastMS, ss.LastError = 202, 10000, uptime.ErrTaskTimeout
 		case "Chatbot":
 			ss.Status, ss.Failures, ss.Since = uptime.Down, 1, fixedNow.Add(-15*time.Minute)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/Sefaria/statusgen/internal/history"
 	"github.com/Sefaria/statusgen/internal/notice"
-	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // Static files copied from the templates as they are.
@@ -378,7 +378,7 @@ var funcs = template.FuncMap{
 func uniqueSlugs(services []Service) error {
 	seen := map[string]string{}
 	for _, s := range services {
-		slug := tracker.Slug(s.Name)
+		slug := uptime.Slug(s.Name)
 		if other, ok := seen[slug]; ok {
 			return fmt.Errorf("site: services %q and %q would share the page services/%s.html; rename one", other, s.Name, slug)
 		}

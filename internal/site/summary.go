@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/notice"
-	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // The shape of Statuspage's /api/v2/summary.json, so clients and widgets
@@ -82,7 +82,7 @@ func ptr(s string) *string { return &s }
 // open outages; scheduled_maintenances the maintenance notices in force or
 // to come.
 func statusJSON(in Input, m model) ([]byte, error) {
-	pageID := tracker.Slug(m.Title)
+	pageID := uptime.Slug(m.Title)
 	url := strings.TrimSuffix(in.URL, "/")
 	s := summary{
 		Page:       summaryPage{ID: pageID, Name: m.Title, URL: url, TimeZone: "Etc/UTC", UpdatedAt: stamp(m.Generated)},

@@ -11,7 +11,6 @@ import (
 
 	"github.com/Sefaria/statusgen/internal/history"
 	"github.com/Sefaria/statusgen/internal/notice"
-	"github.com/Sefaria/statusgen/internal/tracker"
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
@@ -160,7 +159,7 @@ func newRow(s Service, in Input, now time.Time, w window, cells *[barDays]dayCel
 	r := row{
 		Key:       s.Name,
 		Name:      clean(s.Name),
-		Slug:      tracker.Slug(s.Name),
+		Slug:      uptime.Slug(s.Name),
 		Cond:      conditionOf(s, maint != nil),
 		Since:     s.Since,
 		LastCheck: s.LastCheck,
@@ -375,7 +374,7 @@ func incidentsByService(in Input, now time.Time) map[string][]incidentView {
 			Key:     inc.Service,
 			ID:      inc.ID,
 			Service: clean(inc.Service),
-			Slug:    tracker.Slug(inc.Service),
+			Slug:    uptime.Slug(inc.Service),
 			Start:   inc.Since.UTC(),
 			End:     inc.Until.UTC(),
 			Cause:   Phrase(inc.Error, 0),

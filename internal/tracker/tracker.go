@@ -200,7 +200,7 @@ func (ss *ServiceState) record(r uptime.Result) {
 // "sefaria-org-20260301T120000Z" for an outage whose first failed cycle
 // started then.
 func incidentID(service string, since time.Time) string {
-	return Slug(service) + "-" + since.UTC().Format("20060102T150405Z")
+	return uptime.Slug(service) + "-" + since.UTC().Format("20060102T150405Z")
 }
 
 // Clone is a deep copy of s that later Apply or Ack calls on s leave
