@@ -117,6 +117,7 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 		Logger:        logger,
 		ShutdownGrace: 3 * time.Second,
 		BatchEvery:    runner.DefaultBatchEvery,
+		GatherAlerts:  runner.DefaultGatherAlerts,
 	}
 	render := newSiteRenderer(cfg, g.data, g.site) // keeps past days' rollups between cycles
 	r.Render = everyNth(site.RenderEvery(len(cfg.Services)), func(ctx context.Context, st *tracker.State) error {

@@ -86,6 +86,7 @@ func (b *batcher) batch(ctx context.Context, final bool) {
 		}
 		r.unsaved = true
 		r.alertsUnsaved = r.alertsUnsaved || len(ts) > 0
+		r.alertsQueued.Add(int64(len(ts)))
 	}
 	// An alert leaves only once it is in the saved state; other progress
 	// is saved once a cycle.
@@ -191,10 +192,28 @@ func (b *batcher) toUpkeep(c *Report) {
 	b.done <- *c
 }
 
+// DefaultGatherAlerts is how long the courier of `statusgen run` waits,
+// once alerts are queued, for more: it delivers when no new alert has come
+// for this long, and at the latest gatherLimit times this long after it
+// began waiting. Checks of one cycle start a few milliseconds apart and
+// their results are recorded in batches BatchEvery apart, so services that
+// fail together are confirmed in consecutive batches; a wait longer than a
+// batch (and its work) puts them in one message. It delays an alert by
+// this much, 2 s at most, where delivering per cycle would delay it by up
+// to an interval.
+const DefaultGatherAlerts = 400 * time.Millisecond
+
+// gatherLimit bounds the courier's wait in multiples of GatherAlerts, so a
+// stream of alerts (a network-wide outage over 10,000 services spread over
+// the interval) still goes out every couple of seconds.
+const gatherLimit = 5
+
 // courier delivers the outbox whenever the batcher wakes it, off the
 // batcher's path, so a slow or failing Slack never delays recording.
-// After a failed delivery it waits retryAfter before trying again. When
-// kick is closed it makes one last attempt, bounded by ShutdownGrace.
+// Alerts that keep coming are gathered into one delivery (see
+// DefaultGatherAlerts). After a failed delivery it waits retryAfter before
+// trying again. When kick is closed it makes one last attempt, bounded by
+// ShutdownGrace.
 func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
 	retryAfter := r.retryAfter
 	if retryAfter <= 0 {
@@ -205,6 +224,9 @@ func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
 		open := true
 		if !retry {
 			_, open = <-kick
+			if open {
+				open = r.gather(ctx, kick)
+			}
 		}
 		dctx, cancel := ctx, context.CancelFunc(func() {})
 		if !open {
@@ -223,6 +245,42 @@ func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
 		retry = err != nil && rep.Queued > 0
 		if retry && wait.For(ctx, retryAfter) != nil {
 			retry = false // shutting down: wait for the last kick
+		}
+	}
+}
+
+// gather waits while alerts keep coming: until no new alert was queued for
+// GatherAlerts, or gatherLimit times that since it began. It reports false
+// when kick was closed meanwhile: Run is stopping, and the last attempt
+// follows at once. The wait is real time, like the pace of Slack it feeds.
+func (r *Runner) gather(ctx context.Context, kick <-chan struct{}) bool {
+	quiet := r.GatherAlerts
+	if quiet <= 0 {
+		return true
+	}
+	limit := time.NewTimer(gatherLimit * quiet)
+	defer limit.Stop()
+	calm := time.NewTimer(quiet)
+	defer calm.Stop()
+	seen := r.alertsQueued.Load()
+	for {
+		select {
+		case _, open := <-kick:
+			if !open {
+				return false
+			}
+			if n := r.alertsQueued.Load(); n != seen {
+				seen = n
+				calm.Reset(quiet)
+			}
+		case <-calm.C:
+			return true
+		case <-limit.C:
+			return true
+		case <-ctx.Done():
+			for range kick { // until Run closes it for the last attempt
+			}
+			return false
 		}
 	}
 }
