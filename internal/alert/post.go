@@ -72,8 +72,8 @@ func (s *Slack) send(ctx context.Context, client *http.Client, msg *slack.Webhoo
 	for {
 		if wait := s.gate().Sub(s.now()); wait > 0 {
 			// The second between requests is Slack's pace, not trouble:
-			// only a Retry-After counts against the budget.
-			if s.notBefore.After(s.now()) && s.now().Add(wait).After(deadline) {
+			// only a Retry-After that outlasts it counts against the budget.
+			if s.notBefore.After(s.last.Add(time.Second)) && s.now().Add(wait).After(deadline) {
 				return last
 			}
 			if err := s.sleep(ctx, wait); err != nil {
