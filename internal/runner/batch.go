@@ -193,14 +193,14 @@ func (b *batcher) toUpkeep(c *Report) {
 }
 
 // DefaultGatherAlerts is how long the courier of `statusgen run` waits,
-// once alerts are queued, for more: it delivers when no new alert has come
-// for this long, and at the latest gatherLimit times this long after it
-// began waiting. Checks of one cycle start a few milliseconds apart and
-// their results are recorded in batches BatchEvery apart, so services that
-// fail together are confirmed in consecutive batches; a wait longer than a
-// batch (and its work) puts them in one message. It delays an alert by
-// this much, 2 s at most, where delivering per cycle would delay it by up
-// to an interval.
+// once alerts are queued, for more. Checks of one cycle start a few
+// milliseconds apart and their results are recorded in batches BatchEvery
+// apart, so services that fail together are confirmed in consecutive
+// batches. The courier delivers once a batch is recorded that queued no
+// new alert, or no batch came for this long (longer than a batch and its
+// work), and at the latest gatherLimit times this long after it began
+// waiting: an alert is delayed by a batch or two, 2 s at most, where
+// delivering per cycle would delay it by up to an interval.
 const DefaultGatherAlerts = 400 * time.Millisecond
 
 // gatherLimit bounds the courier's wait in multiples of GatherAlerts, so a
@@ -249,10 +249,11 @@ func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
 	}
 }
 
-// gather waits while alerts keep coming: until no new alert was queued for
-// GatherAlerts, or gatherLimit times that since it began. It reports false
-// when kick was closed meanwhile: Run is stopping, and the last attempt
-// follows at once. The wait is real time, like the pace of Slack it feeds.
+// gather waits while alerts keep coming: until a batch (a kick) queued no
+// new alert, no batch came for GatherAlerts, or gatherLimit times that
+// passed since it began. It reports false when kick was closed meanwhile:
+// Run is stopping, and the last attempt follows at once. The wait is real
+// time, like the pace of Slack it feeds.
 func (r *Runner) gather(ctx context.Context, kick <-chan struct{}) bool {
 	quiet := r.GatherAlerts
 	if quiet <= 0 {
@@ -269,18 +270,28 @@ func (r *Runner) gather(ctx context.Context, kick <-chan struct{}) bool {
 			if !open {
 				return false
 			}
-			if n := r.alertsQueued.Load(); n != seen {
-				seen = n
-				calm.Reset(quiet)
+			if ctx.Err() != nil {
+				return stopping(kick)
 			}
+			n := r.alertsQueued.Load()
+			if n == seen {
+				return true
+			}
+			seen = n
+			calm.Reset(quiet)
 		case <-calm.C:
 			return true
 		case <-limit.C:
 			return true
 		case <-ctx.Done():
-			for range kick { // until Run closes it for the last attempt
-			}
-			return false
+			return stopping(kick)
 		}
 	}
+}
+
+// stopping waits for Run to close kick for the last attempt, and reports false.
+func stopping(kick <-chan struct{}) bool {
+	for range kick {
+	}
+	return false
 }

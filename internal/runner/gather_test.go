@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// TestGatherWaitsWhileAlertsKeepComing: the courier delivers once no new
-// alert came for GatherAlerts, never later than gatherLimit times that,
-// and at once when Run stops.
+// TestGatherWaitsWhileAlertsKeepComing: the courier delivers once a batch
+// brought no new alert or none came for GatherAlerts, never later than
+// gatherLimit times that, and at once when Run stops.
 func TestGatherWaitsWhileAlertsKeepComing(t *testing.T) {
 	const quiet = 100 * time.Millisecond
 	tests := []struct {
@@ -20,7 +20,7 @@ func TestGatherWaitsWhileAlertsKeepComing(t *testing.T) {
 	}{
 		{"one alert", nil, nil, quiet, 3 * quiet, true},
 		{"alerts 60 ms apart", []time.Duration{60, 120, 180}, nil, 180*time.Millisecond + quiet, 180*time.Millisecond + 3*quiet, true},
-		{"kicks without new alerts do not extend", nil, []time.Duration{40, 80, 120}, quiet, 3 * quiet, true},
+		{"a batch without a new alert ends it", []time.Duration{30}, []time.Duration{60, 90}, 60 * time.Millisecond, 60*time.Millisecond + 2*quiet, true},
 		{"a stream of alerts stops at the limit", []time.Duration{40, 80, 120, 160, 200, 240, 280, 320, 360, 400, 440, 480, 520, 560, 600, 640, 680},
 			nil, gatherLimit * quiet, gatherLimit*quiet + 2*quiet, true},
 	}
