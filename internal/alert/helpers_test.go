@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"sync"
 	"testing"
@@ -144,6 +146,21 @@ func reminder(service string, since, at int) uptime.Transition {
 	t.Error, t.Code, t.Detail = uptime.ErrTimeout, 0, "no answer within 10s"
 	return t
 }
+
+// manyDown is n services down together, each with detail as its error
+// ("" for the usual one).
+func manyDown(n int, detail string) []uptime.Transition {
+	ts := make([]uptime.Transition, n)
+	for i := range ts {
+		ts[i] = down(fmt.Sprintf("service-%03d", i), 0, 1, 2)
+		if detail != "" {
+			ts[i].Detail = detail
+		}
+	}
+	return ts
+}
+
+var partLabel = regexp.MustCompile(`part (\d+) of (\d+)`)
 
 func incident(service string, since int) string {
 	return service + "-" + strconv.Itoa(since)

@@ -112,6 +112,18 @@ func checkLimits(t *testing.T, p payload) {
 	if len(p.Blocks) > maxBlocks {
 		t.Errorf("%d blocks, want at most %d", len(p.Blocks), maxBlocks)
 	}
+	total := 0
+	for _, b := range p.Blocks {
+		if b.Text != nil {
+			total += runes(b.Text.Text)
+		}
+		for _, o := range append(b.Fields, b.Elements...) {
+			total += runes(o.Text)
+		}
+	}
+	if total > maxBlocksText {
+		t.Errorf("blocks hold %d runes of text, want at most %d (Slack refuses about 12,000)", total, maxBlocksText)
+	}
 	if !utf8.ValidString(p.Text) || runes(p.Text) > maxText {
 		t.Errorf("text of %d runes (valid UTF-8: %v), want at most %d", runes(p.Text), utf8.ValidString(p.Text), maxText)
 	}
@@ -155,7 +167,7 @@ func TestLimitsHold(t *testing.T) {
 			r := reminder(longName, 0, 90)
 			r.Detail, r.IncidentID = hebrew, "another outage"
 			return []uptime.Transition{d, r, recovered(longName+"x", 0, 1)}
-		}(), 2},
+		}(), 1},
 		{"60 services in one cycle", func() []uptime.Transition {
 			var ts []uptime.Transition
 			for i := range 60 {
@@ -164,7 +176,7 @@ func TestLimitsHold(t *testing.T) {
 				ts = append(ts, d)
 			}
 			return ts
-		}(), 2},
+		}(), 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,18 +193,20 @@ func TestLimitsHold(t *testing.T) {
 			if len(got) != tt.messages {
 				t.Errorf("messages = %d, want %d", len(got), tt.messages)
 			}
-			sections := 0
-			for _, r := range got {
+			shown := 0
+			for i, r := range got {
 				p := decode(t, r.body)
 				checkLimits(t, p)
-				for _, b := range p.Blocks {
-					if b.Type == "section" {
-						sections++
+				shown += len(strings.Split(p.Text, "\n"))
+				if len(got) > 1 {
+					shown-- // the first line is the header
+					if want := fmt.Sprintf("part %d of %d", i+1, len(got)); !strings.Contains(p.Blocks[0].Text.Text, want) {
+						t.Errorf("message %d: header %q, want it to say %q", i+1, p.Blocks[0].Text.Text, want)
 					}
 				}
 			}
-			if sections != len(tt.alerts) && tt.name == "60 services in one cycle" {
-				t.Errorf("sections = %d, want one per service (%d)", sections, len(tt.alerts))
+			if shown != len(tt.alerts) {
+				t.Errorf("messages show %d alerts, want all %d", shown, len(tt.alerts))
 			}
 		})
 	}

@@ -89,25 +89,6 @@ func plan(alerts []uptime.Transition) []item {
 	return items
 }
 
-// group splits items into messages: the items of one cycle (same At) share
-// a message, at most sectionsPerMsg of them. Messages keep the order of
-// their first item.
-func group(items []item) [][]item {
-	var groups [][]item
-	index := map[int64]int{}
-	for _, it := range items {
-		key := it.t.At.UnixNano()
-		g, ok := index[key]
-		if !ok || len(groups[g]) == sectionsPerMsg {
-			groups = append(groups, nil)
-			g = len(groups) - 1
-			index[key] = g
-		}
-		groups[g] = append(groups[g], it)
-	}
-	return groups
-}
-
 // renderer holds what every message needs besides its items.
 type renderer struct {
 	channel     string
@@ -115,24 +96,33 @@ type renderer struct {
 	serviceURLs map[string]string // service name → configured URL
 }
 
-// message is the Block Kit message for items, with a plain text fallback.
-func (r renderer) message(items []item) *slack.WebhookMessage {
+// message is the Block Kit message for a part, with a plain text fallback.
+func (r renderer) message(p part) *slack.WebhookMessage {
 	blocks := []slack.Block{}
-	single := len(items) == 1
+	single := p.single()
 	if single {
-		blocks = append(blocks, header(title(items[0])))
+		blocks = append(blocks, header(title(p.items[0])))
 	} else {
-		blocks = append(blocks, header(summary(items)))
+		blocks = append(blocks, header(p.head))
 	}
-	for _, it := range items {
-		blocks = append(blocks, r.section(it, !single))
+	if p.lines != nil {
+		for _, text := range p.lines {
+			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil))
+		}
+	} else {
+		for _, it := range p.items {
+			blocks = append(blocks, r.section(it, !single))
+		}
 	}
-	if c := r.context(items, single); c != nil {
+	if c := r.context(p.items, single); c != nil {
 		blocks = append(blocks, c)
 	}
-	lines := make([]string, len(items))
-	for i, it := range items {
-		lines[i] = line(it)
+	var lines []string
+	if p.of > 1 {
+		lines = append(lines, p.head)
+	}
+	for _, it := range p.items {
+		lines = append(lines, line(it))
 	}
 	return &slack.WebhookMessage{
 		Channel: r.channel,
@@ -143,20 +133,24 @@ func (r renderer) message(items []item) *slack.WebhookMessage {
 }
 
 // textOnly is the same message without blocks, for a Slack that refused them.
-func (r renderer) textOnly(items []item) *slack.WebhookMessage {
+func (r renderer) textOnly(p part) *slack.WebhookMessage {
 	var b strings.Builder
-	for i, it := range items {
-		if i > 0 {
-			b.WriteString("\n\n")
+	if p.lines != nil {
+		b.WriteString("*" + escapeCut(p.head, maxHeader) + "*\n" + strings.Join(p.lines, "\n"))
+	} else {
+		for i, it := range p.items {
+			if i > 0 {
+				b.WriteString("\n\n")
+			}
+			b.WriteString("*" + escapeCut(title(it), maxHeader) + "*")
+			if t := r.sectionText(it); t != "" {
+				b.WriteString("\n" + t)
+			}
+			for _, f := range r.fields(it) {
+				b.WriteString("\n" + strings.Replace(f, "*\n", "*: ", 1))
+			}
+			b.WriteString("\nIncident " + escape(it.t.IncidentID))
 		}
-		b.WriteString("*" + escapeCut(title(it), maxHeader) + "*")
-		if t := r.sectionText(it); t != "" {
-			b.WriteString("\n" + t)
-		}
-		for _, f := range r.fields(it) {
-			b.WriteString("\n" + strings.Replace(f, "*\n", "*: ", 1))
-		}
-		b.WriteString("\nIncident " + escape(it.t.IncidentID))
 	}
 	if l := link(r.statusPage); l != "" {
 		b.WriteString("\n\n" + l)

@@ -17,6 +17,12 @@ const (
 	maxField       = 2000
 	maxText        = 40000         // Slack truncates a message's text beyond this
 	sectionsPerMsg = maxBlocks - 2 // a header and a context line around them
+	// maxBlocksText bounds the text of all of a message's blocks together.
+	// Slack refuses more than about 12,000 characters in all
+	// (msg_blocks_too_long, slackapi/bolt-js#2509), a limit it does not
+	// document; this keeps a margin under it.
+	maxBlocksText = 10000
+	maxLine       = 400 // one item's line in a list of many
 )
 
 // escaper makes configured or remote text inert in mrkdwn: "<!channel>",

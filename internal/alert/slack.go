@@ -23,19 +23,22 @@ var ErrWebhookBroken = errors.New("the Slack webhook is broken")
 // Default limits, used when the fields are zero.
 const (
 	DefaultTimeout = 10 * time.Second // one request, when HTTPClient is nil or has none
-	DefaultBudget  = 15 * time.Second // retries and rate-limit waits within one Deliver
+	DefaultBudget  = 15 * time.Second // retries and Retry-After waits within one Deliver
 )
 
-// Slack delivers alerts to an incoming webhook as Block Kit messages. The
-// transitions of one cycle go out as one message; a DOWN and its RECOVERED
-// both still queued go out as one. An alert counts as accepted only once
-// Slack answered 200.
+// Slack delivers alerts to an incoming webhook as Block Kit messages.
+// Everything queued when Deliver starts goes out as one message, or, when
+// Block Kit's limits forbid that, as the fewest messages they allow, each
+// saying "part n of m"; a DOWN and its RECOVERED both still queued go out
+// as one item. An alert counts as accepted only once Slack answered 200.
 //
 // Failures: 5xx, timeouts and connection errors are retried with
 // exponential backoff, and 429 after its Retry-After, while Budget lasts;
 // then the alerts stay queued for the next cycle, with a warning and no
-// error. Requests are at least a second apart. A 400 that refuses the
-// blocks is retried once as text only. 401, 403, 404, 410 and Slack's
+// error. Requests are at least a second apart, Slack's pace for a webhook;
+// that second is not trouble and is waited for whatever the budget, so
+// while Slack answers, every part goes out. A 400 that refuses the blocks
+// is retried once as text only. 401, 403, 404, 410 and Slack's
 // broken-webhook errors stop the delivery with ErrWebhookBroken.
 //
 // The webhook URL is a secret: it is never logged nor put in an error.
@@ -79,44 +82,47 @@ func (s *Slack) Deliver(ctx context.Context, alerts []uptime.Transition) ([]bool
 	r := s.renderer()
 	deadline := s.now().Add(s.budget())
 	client := s.client()
-	groups := group(plan(alerts))
-	for gi, items := range groups {
-		a := s.send(ctx, client, r.message(items), deadline)
+	parts := r.split(plan(alerts))
+	for pi, p := range parts {
+		a := s.send(ctx, client, r.message(p), deadline)
 		if a.verdict == resendAsText {
 			s.logger().Warn("Slack refused the message's blocks; sending it as text only", "answer", a.String())
-			a = s.send(ctx, client, r.textOnly(items), deadline)
+			a = s.send(ctx, client, r.textOnly(p), deadline)
 			if a.verdict == resendAsText {
 				a.verdict = rejected
 			}
 		}
-		covered := 0
-		for _, it := range items {
-			covered += len(it.covers)
-		}
 		switch a.verdict {
 		case sent:
-			for _, it := range items {
+			for _, it := range p.items {
 				for _, i := range it.covers {
 					accepted[i] = true
 				}
 			}
-			s.logger().Debug("slack message sent", "alerts", covered)
+			s.logger().Debug("slack message sent", "alerts", covered(p.items), "part", p.n, "parts", p.of)
 		case broken:
 			return accepted, fmt.Errorf("%w: Slack answered %s; alerts stay queued until SLACK_WEBHOOK_URL is fixed", ErrWebhookBroken, a)
 		case rejected:
-			s.logger().Error("Slack rejected a message; its alerts stay queued", "alerts", covered, "answer", a.String())
+			s.logger().Error("Slack rejected a message; its alerts stay queued", "alerts", covered(p.items), "answer", a.String())
 		default:
 			kept := 0
-			for _, g := range groups[gi:] {
-				for _, it := range g {
-					kept += len(it.covers)
-				}
+			for _, p := range parts[pi:] {
+				kept += covered(p.items)
 			}
 			s.logger().Warn("Slack unavailable; alerts kept for the next cycle", "kept", kept, "answer", a.String())
 			return accepted, nil
 		}
 	}
 	return accepted, nil
+}
+
+// covered counts the outbox entries items answer for.
+func covered(items []item) int {
+	n := 0
+	for _, it := range items {
+		n += len(it.covers)
+	}
+	return n
 }
 
 // TestMessage is the header of the message SendTest sends.

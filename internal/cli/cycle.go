@@ -122,6 +122,7 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 		Logger:        logger,
 		ShutdownGrace: 3 * time.Second,
 		BatchEvery:    runner.DefaultBatchEvery,
+		GatherAlerts:  runner.DefaultGatherAlerts,
 	}
 	// The notices' problems are reported once a cycle, by Maintenance;
 	// the render leaves the same notices out without repeating them.

@@ -86,6 +86,7 @@ func (b *batcher) batch(ctx context.Context, final bool) {
 		}
 		r.unsaved = true
 		r.alertsUnsaved = r.alertsUnsaved || len(ts) > 0
+		r.alertsQueued.Add(int64(len(ts)))
 	}
 	// An alert leaves only once it is in the saved state; other progress
 	// is saved once a cycle.
@@ -191,10 +192,28 @@ func (b *batcher) toUpkeep(c *Report) {
 	b.done <- *c
 }
 
+// DefaultGatherAlerts is how long the courier of `statusgen run` waits,
+// once alerts are queued, for more. Checks of one cycle start a few
+// milliseconds apart and their results are recorded in batches BatchEvery
+// apart, so services that fail together are confirmed in consecutive
+// batches. The courier delivers once a batch is recorded that queued no
+// new alert, or no batch came for this long (longer than a batch and its
+// work), and at the latest gatherLimit times this long after it began
+// waiting: an alert is delayed by a batch or two, 2 s at most, where
+// delivering per cycle would delay it by up to an interval.
+const DefaultGatherAlerts = 400 * time.Millisecond
+
+// gatherLimit bounds the courier's wait in multiples of GatherAlerts, so a
+// stream of alerts (a network-wide outage over 10,000 services spread over
+// the interval) still goes out every couple of seconds.
+const gatherLimit = 5
+
 // courier delivers the outbox whenever the batcher wakes it, off the
 // batcher's path, so a slow or failing Slack never delays recording.
-// After a failed delivery it waits retryAfter before trying again. When
-// kick is closed it makes one last attempt, bounded by ShutdownGrace.
+// Alerts that keep coming are gathered into one delivery (see
+// DefaultGatherAlerts). After a failed delivery it waits retryAfter before
+// trying again. When kick is closed it makes one last attempt, bounded by
+// ShutdownGrace.
 func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
 	retryAfter := r.retryAfter
 	if retryAfter <= 0 {
@@ -205,6 +224,9 @@ func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
 		open := true
 		if !retry {
 			_, open = <-kick
+			if open {
+				open = r.gather(ctx, kick)
+			}
 		}
 		dctx, cancel := ctx, context.CancelFunc(func() {})
 		if !open {
@@ -225,4 +247,51 @@ func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
 			retry = false // shutting down: wait for the last kick
 		}
 	}
+}
+
+// gather waits while alerts keep coming: until a batch (a kick) queued no
+// new alert, no batch came for GatherAlerts, or gatherLimit times that
+// passed since it began. It reports false when kick was closed meanwhile:
+// Run is stopping, and the last attempt follows at once. The wait is real
+// time, like the pace of Slack it feeds.
+func (r *Runner) gather(ctx context.Context, kick <-chan struct{}) bool {
+	quiet := r.GatherAlerts
+	if quiet <= 0 {
+		return true
+	}
+	limit := time.NewTimer(gatherLimit * quiet)
+	defer limit.Stop()
+	calm := time.NewTimer(quiet)
+	defer calm.Stop()
+	seen := r.alertsQueued.Load()
+	for {
+		select {
+		case _, open := <-kick:
+			if !open {
+				return false
+			}
+			if ctx.Err() != nil {
+				return stopping(kick)
+			}
+			n := r.alertsQueued.Load()
+			if n == seen {
+				return true
+			}
+			seen = n
+			calm.Reset(quiet)
+		case <-calm.C:
+			return true
+		case <-limit.C:
+			return true
+		case <-ctx.Done():
+			return stopping(kick)
+		}
+	}
+}
+
+// stopping waits for Run to close kick for the last attempt, and reports false.
+func stopping(kick <-chan struct{}) bool {
+	for range kick {
+	}
+	return false
 }

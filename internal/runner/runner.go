@@ -69,6 +69,9 @@ type Runner struct {
 	// BatchEvery is how long Run's recorder gathers results before
 	// recording them (see DefaultBatchEvery); 0 records them as they come.
 	BatchEvery time.Duration
+	// GatherAlerts is how long Run's courier waits for more alerts before
+	// delivering (see DefaultGatherAlerts); 0 delivers at once.
+	GatherAlerts time.Duration
 
 	history *history.Store
 
@@ -81,6 +84,7 @@ type Runner struct {
 	alertsUnsaved bool // the outbox holds alerts the state file does not
 
 	deliveryFailing atomic.Bool
+	alertsQueued    atomic.Int64  // alerts Run's batches have put in the outbox
 	inFlight        atomic.Int64  // checks Run started that have not reached the inbox
 	retryAfter      time.Duration // after a failed delivery; 0: interval/6, at least 1 s
 	lastPublish     time.Time

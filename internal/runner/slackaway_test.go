@@ -46,20 +46,25 @@ func TestSlackAwayForAnHour(t *testing.T) {
 		clock.Advance(time.Minute)
 	}
 	sent := stub.sent()
-	// The two closed outages come coalesced, oldest first, then the open
-	// one's DOWN. (The fake clock also moves while delivery backs off, so
-	// only the first outage's times are exact.)
+	// Everything queued goes out as one message: the two closed outages
+	// coalesced, oldest first, then the open one's DOWN. (The fake clock
+	// also moves while delivery backs off, so only the first outage's
+	// times are exact.)
 	want := []string{
 		"🟢 web was down from 2026-11-24 10:05 UTC to 2026-11-24 10:15 UTC",
 		"🟢 web was down from 2026-11-24 10:2",
 		"🔴 web is down",
 	}
-	if len(sent) != len(want) {
-		t.Fatalf("Slack got %d messages %q, want %d", len(sent), sent, len(want))
+	if len(sent) != 1 {
+		t.Fatalf("Slack got %d messages %q, want the hour's alerts in one", len(sent), sent)
+	}
+	lines := strings.Split(sent[0], "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("message = %q, want %d alerts", sent[0], len(want))
 	}
 	for i := range want {
-		if !strings.HasPrefix(sent[i], want[i]) {
-			t.Errorf("message %d = %q, want it to start %q", i, sent[i], want[i])
+		if !strings.HasPrefix(lines[i], want[i]) {
+			t.Errorf("alert %d = %q, want it to start %q", i, lines[i], want[i])
 		}
 	}
 	if n := len(r.State().Outbox); n != 0 {

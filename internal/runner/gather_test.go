@@ -1,0 +1,97 @@
+package runner
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestGatherWaitsWhileAlertsKeepComing: the courier delivers once a batch
+// brought no new alert or none came for GatherAlerts, never later than
+// gatherLimit times that, and at once when Run stops.
+func TestGatherWaitsWhileAlertsKeepComing(t *testing.T) {
+	const quiet = 100 * time.Millisecond
+	tests := []struct {
+		name     string
+		alerts   []time.Duration // when the batcher queues an alert (and kicks)
+		kicks    []time.Duration // when it kicks without a new alert
+		min, max time.Duration   // when gather may return
+		open     bool
+	}{
+		{"one alert", nil, nil, quiet, 3 * quiet, true},
+		{"alerts 60 ms apart", []time.Duration{60, 120, 180}, nil, 180*time.Millisecond + quiet, 180*time.Millisecond + 3*quiet, true},
+		{"a batch without a new alert ends it", []time.Duration{30}, []time.Duration{60, 90}, 60 * time.Millisecond, 60*time.Millisecond + 2*quiet, true},
+		{"a stream of alerts stops at the limit", []time.Duration{40, 80, 120, 160, 200, 240, 280, 320, 360, 400, 440, 480, 520, 560, 600, 640, 680},
+			nil, gatherLimit * quiet, gatherLimit*quiet + 2*quiet, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Runner{GatherAlerts: quiet}
+			kick := make(chan struct{}, 1)
+			start := time.Now()
+			stop := make(chan struct{})
+			defer close(stop)
+			go func() {
+				i, j := 0, 0
+				for i < len(tt.alerts) || j < len(tt.kicks) {
+					next, isAlert := time.Duration(1<<62), false
+					if i < len(tt.alerts) {
+						next, isAlert = tt.alerts[i]*time.Millisecond, true
+					}
+					if j < len(tt.kicks) && tt.kicks[j]*time.Millisecond < next {
+						next, isAlert = tt.kicks[j]*time.Millisecond, false
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(time.Until(start.Add(next))):
+					}
+					if isAlert {
+						r.alertsQueued.Add(1)
+						i++
+					} else {
+						j++
+					}
+					select {
+					case kick <- struct{}{}:
+					default:
+					}
+				}
+			}()
+			open := r.gather(context.Background(), kick)
+			took := time.Since(start)
+			if open != tt.open || took < tt.min || took > tt.max {
+				t.Errorf("gather = %v after %v, want %v after %v to %v", open, took.Round(time.Millisecond), tt.open, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+func TestGatherEndsWhenRunStops(t *testing.T) {
+	r := &Runner{GatherAlerts: time.Hour}
+	kick := make(chan struct{})
+	close(kick)
+	if r.gather(context.Background(), kick) {
+		t.Error("gather with kick closed = true, want false: the last attempt follows")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	kick = make(chan struct{}, 1)
+	done := make(chan bool)
+	go func() { done <- r.gather(ctx, kick) }()
+	kick <- struct{}{} // a kick after the stop is drained, not delivered on
+	close(kick)
+	select {
+	case open := <-done:
+		if open {
+			t.Error("gather after the stop = true, want false")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("gather did not return when Run closed kick")
+	}
+
+	if !(&Runner{}).gather(context.Background(), make(chan struct{})) {
+		t.Error("gather without GatherAlerts = false, want true at once")
+	}
+}
