@@ -211,8 +211,8 @@ const gatherLimit = 5
 // courier delivers the outbox whenever the batcher wakes it, off the
 // batcher's path, so a slow or failing Slack never delays recording.
 // Alerts that keep coming are gathered into one delivery (see
-// DefaultGatherAlerts). After a failed delivery it waits retryAfter before
-// trying again. When kick is closed it makes one last attempt, bounded by
+// DefaultGatherAlerts). After a delivery that failed or left alerts it was
+// given in the outbox, it waits retryAfter before trying again. When kick is closed it makes one last attempt, bounded by
 // ShutdownGrace.
 func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
 	retryAfter := r.retryAfter
@@ -242,7 +242,10 @@ func (r *Runner) courier(ctx context.Context, kick <-chan struct{}) {
 		if !open {
 			return
 		}
-		retry = err != nil && rep.Queued > 0
+		// Alerts kept without an error (Slack down past the budget, or a
+		// message it refuses) wait too: otherwise every batch would ask
+		// Slack again, about once a second, for as long as it fails.
+		retry = (err != nil || rep.Kept > 0) && rep.Queued > 0
 		if retry && wait.For(ctx, retryAfter) != nil {
 			retry = false // shutting down: wait for the last kick
 		}

@@ -2,8 +2,13 @@ package runner
 
 import (
 	"context"
+	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/Sefaria/statusgen/internal/tracker"
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // TestGatherWaitsWhileAlertsKeepComing: the courier delivers once a batch
@@ -93,5 +98,48 @@ func TestGatherEndsWhenRunStops(t *testing.T) {
 
 	if !(&Runner{}).gather(context.Background(), make(chan struct{})) {
 		t.Error("gather without GatherAlerts = false, want true at once")
+	}
+}
+
+// refusingDeliverer keeps every alert, as Slack does when it is down or
+// refuses a message, and counts the attempts.
+type refusingDeliverer struct{ calls atomic.Int64 }
+
+func (d *refusingDeliverer) Deliver(_ context.Context, alerts []uptime.Transition) ([]bool, error) {
+	d.calls.Add(1)
+	return make([]bool, len(alerts)), nil
+}
+
+// TestCourierWaitsAfterKeptAlerts: while Slack keeps the alerts (down, or
+// refusing the message) without a broken-webhook error, the batches that
+// keep coming must not make the courier ask again at their pace: it waits
+// retryAfter between attempts, as after an error.
+func TestCourierWaitsAfterKeptAlerts(t *testing.T) {
+	const retryAfter = 300 * time.Millisecond
+	d := &refusingDeliverer{}
+	st := tracker.New()
+	st.Outbox = []uptime.Transition{{Service: "web", Kind: uptime.WentDown, At: time.Now(), Since: time.Now()}}
+	r := &Runner{Deliverer: d, Logger: slog.New(slog.DiscardHandler), retryAfter: retryAfter, state: st}
+	kick := make(chan struct{}, 1)
+	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { r.courier(ctx, kick); close(done) }()
+
+	// A batch every 50 ms for 1.5 s, each kicking because the outbox is not empty.
+	const run = 1500 * time.Millisecond
+	tick := time.NewTicker(50 * time.Millisecond)
+	for end := time.Now().Add(run); time.Now().Before(end); <-tick.C {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+	tick.Stop()
+	cancel() // as Run stops: the context first, then the last kick
+	close(kick)
+	<-done
+	// The first attempt, one every retryAfter, and the last one at stop.
+	if got, most := d.calls.Load(), int64(run/retryAfter)+2; got > most {
+		t.Errorf("Slack asked %d times in %v with alerts kept, want at most %d (one every %v)", got, run, most, retryAfter)
 	}
 }

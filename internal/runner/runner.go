@@ -102,6 +102,7 @@ type Report struct {
 	Transitions []uptime.Transition
 	Delivered   int
 	Queued      int  // alerts still in the outbox after delivery
+	Kept        int  // alerts the deliverer was given and did not accept
 	CanaryDown  bool // the monitor's own network failed: downs became inconclusive
 	Failed      bool // some of the cycle's results could not be recorded
 	// SiteErr says why the site was not rendered or published this cycle
@@ -335,6 +336,7 @@ func (r *Runner) deliver(ctx context.Context, rep *Report) error {
 		}
 	}
 	rep.Delivered = n
+	rep.Kept = len(accepted) - n
 	if n > 0 {
 		r.state.Ack(accepted)
 		if serr := r.saveState(); serr != nil {
