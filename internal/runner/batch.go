@@ -199,14 +199,16 @@ func (b *batcher) toUpkeep(c *Report) {
 // batches. The courier delivers once a batch is recorded that queued no
 // new alert, or no batch came for this long (longer than a batch and its
 // work), and at the latest gatherLimit times this long after it began
-// waiting: an alert is delayed by a batch or two, 2 s at most, where
+// waiting: an alert is delayed by a batch or two, 4 s at most, where
 // delivering per cycle would delay it by up to an interval.
 const DefaultGatherAlerts = 400 * time.Millisecond
 
 // gatherLimit bounds the courier's wait in multiples of GatherAlerts, so a
 // stream of alerts (a network-wide outage over 10,000 services spread over
-// the interval) still goes out every couple of seconds.
-const gatherLimit = 5
+// the interval) still goes out every few seconds. At 5 (2 s), 200 services
+// failing together on a loaded machine were confirmed over more than 2 s
+// and reached Slack as four messages instead of one.
+const gatherLimit = 10
 
 // courier delivers the outbox whenever the batcher wakes it, off the
 // batcher's path, so a slow or failing Slack never delays recording.

@@ -26,7 +26,8 @@ func TestGatherWaitsWhileAlertsKeepComing(t *testing.T) {
 		{"one alert", nil, nil, quiet, 3 * quiet, true},
 		{"alerts 60 ms apart", []time.Duration{60, 120, 180}, nil, 180*time.Millisecond + quiet, 180*time.Millisecond + 3*quiet, true},
 		{"a batch without a new alert ends it", []time.Duration{30}, []time.Duration{60, 90}, 60 * time.Millisecond, 60*time.Millisecond + 2*quiet, true},
-		{"a stream of alerts stops at the limit", []time.Duration{40, 80, 120, 160, 200, 240, 280, 320, 360, 400, 440, 480, 520, 560, 600, 640, 680},
+		{"a stream of alerts stops at the limit", []time.Duration{40, 80, 120, 160, 200, 240, 280, 320, 360, 400, 440, 480, 520, 560, 600, 640, 680,
+			720, 760, 800, 840, 880, 920, 960, 1000, 1040, 1080, 1120, 1160, 1200},
 			nil, gatherLimit * quiet, gatherLimit*quiet + 2*quiet, true},
 	}
 	for _, tt := range tests {
