@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -64,6 +65,9 @@ func (r *Renderer) Render(tmpl fs.FS, dir string, in Input) error {
 	dir = filepath.Clean(dir)
 	if r.dir != dir {
 		r.dir, r.files = dir, nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		r.files = nil // the folder is gone, and the last render's files with it
 	}
 	w, err := newSiteWriter(dir, r.files) // r.files: the site this Renderer wrote last time
 	if err != nil {

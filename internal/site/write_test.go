@@ -398,3 +398,35 @@ func TestLinkOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRendererAfterTheFolderWasRemoved: a Renderer whose folder someone
+// removed writes the whole site again, including the service pages its
+// rotation would have left for later.
+func TestRendererAfterTheFolderWasRemoved(t *testing.T) {
+	defer func(n int) { pagesPerRender = n }(pagesPerRender)
+	pagesPerRender = 1
+	dir := filepath.Join(t.TempDir(), "site")
+	render := new(Renderer).renderFunc()
+	in := Input{Title: "T", Generated: fixedNow}
+	for _, name := range []string{"s0", "s1", "s2"} {
+		in.Services = append(in.Services, Service{Name: name, Status: uptime.Up, LastCheck: fixedNow})
+	}
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	in.Generated = fixedNow.Add(time.Minute)
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	want, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readSite(t, dir)
+	if names, wantNames := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)); !slices.Equal(names, wantNames) {
+		t.Errorf("after the folder was removed, a render wrote %v, want %v", names, wantNames)
+	}
+}
