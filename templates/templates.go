@@ -8,5 +8,5 @@ import "embed"
 
 // FS is the embedded template tree.
 //
-//go:embed *.html *.css *.js *.svg site-README.md
+//go:embed *.html *.css *.js *.svg
 var FS embed.FS

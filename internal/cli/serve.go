@@ -47,7 +47,7 @@ func runServe(ctx context.Context, e env, args []string) int {
 }
 
 // siteHandler serves dir as a static host would. The folder is looked up
-// on every request, so a render that swaps it in is seen at once.
+// on every request; renders update it in place, so each is seen at once.
 func siteHandler(dir string) http.Handler {
 	files := http.FileServer(http.Dir(dir))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -22,28 +22,25 @@ import (
 // Static files copied from the templates as they are.
 var staticFiles = map[string]string{
 	"style.css": "style.css", "status.js": "status.js", "favicon.svg": "favicon.svg",
-	// The folder's README says who writes it; it is part of the output so
-	// that swapping in a new site keeps the copy committed in site/.
-	"README.md": "site-README.md",
 }
 
 // Render writes the whole site for in into dir, from the templates in tmpl
-// (templates.FS, or os.DirFS("templates") while editing them). The files
-// are written to a new folder beside dir that then replaces dir, so a host
-// never serves half a site; dir's previous contents are discarded. Each
-// file goes to disk as soon as it is rendered, so memory holds a few pages
-// at a time, never the whole site.
+// (templates.FS, or os.DirFS("templates") while editing them). dir is
+// updated in place, never replaced, so it may be a mount point or the
+// folder a web server serves: each changed file is written beside the old
+// one and renamed over it, the index last, so a host never serves a
+// half-written file or a link to a missing page (see siteWriter for what
+// is removed). Each file goes to disk as soon as it is rendered, so memory
+// holds a few pages at a time, never the whole site.
 func Render(tmpl fs.FS, dir string, in Input) error {
 	return new(Renderer).Render(tmpl, dir, in)
 }
 
 // Renderer is Render with a memory of the files it wrote last time (their
-// identity and a hash of their contents). Its first render replaces the
-// whole folder as Render does; after that it updates the site it wrote in
-// place (see newInPlaceWriter): a file it would write again unchanged is
-// left alone, a changed one is written beside it and renamed over it, the
-// files at the root last, and files the site no longer has are removed.
-// A file someone else replaced or touched since is written again. A reader
+// identity and a hash of their contents). Its first render is Render's;
+// after that it knows which files are unchanged without reading them, and
+// which to remove: those it wrote last time that the site no longer has.
+// A file someone else replaced or touched since is read again. A reader
 // never sees a half-written file or a link to a missing page, but may see
 // a page of one render beside a page of the next. A runner that renders
 // every cycle keeps one. Its methods are safe for concurrent use (renders
@@ -69,15 +66,16 @@ func (r *Renderer) Render(tmpl fs.FS, dir string, in Input) error {
 	if r.dir != dir {
 		r.dir, r.files = dir, nil
 	}
-	var w *siteWriter
-	if info, err := os.Lstat(dir); err == nil && info.IsDir() && r.files != nil {
-		w = newInPlaceWriter(dir, r.files) // the site this Renderer wrote last time
-	} else if w, err = newSiteWriter(dir); err != nil {
+	if _, err := os.Stat(dir); err != nil {
+		r.files = nil // the folder is gone, and the last render's files with it
+	}
+	w, err := newSiteWriter(dir, r.files) // r.files: the site this Renderer wrote last time
+	if err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
-	w.seed, w.prev, w.next = r.seed, r.files, make(map[string]written, len(r.files))
+	w.seed = r.seed
 	rot := &rotation{every: 1, shown: map[string]string{}, classes: r.classes, keep: w.keep}
-	if w.inPlace {
+	if r.files != nil {
 		rot.every, rot.turn = pageEvery(len(in.Services)), r.renders
 	} else {
 		r.renders, r.classes = 0, map[string]string{}

@@ -238,40 +238,53 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-func TestRenderReplacesTheWholeFolder(t *testing.T) {
+// TestRenderUpdatesTheFolderInPlace: a render never replaces the site
+// folder (it may be a mount point) or touches anything beside it; a first
+// render removes what an earlier one may have left in the site's own
+// folders, and nothing else.
+func TestRenderUpdatesTheFolderInPlace(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "site")
-	for path, content := range map[string]string{
-		filepath.Join(dir, "stale.html"):                    "old",
-		filepath.Join(dir, "services", "gone.html"):         "old",
-		filepath.Join(parent, "keep.txt"):                   "mine",
-		filepath.Join(parent, ".site.new-123", "half.html"): "crash leftover",
-	} {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	files := []struct {
+		path string
+		kept bool
+	}{
+		{"services/gone.html", false},        // a service no longer configured
+		{"badges/gone.svg", false},           // its badge
+		{"services/.a.html.tmp-123", false},  // an interrupted render's
+		{".index.html.tmp-9", false},         // the same, at the root
+		{"README.md", false},                 // written by earlier versions
+		{"CNAME", true},                      // not the site's
+		{"images/logo.png", true},            // a folder the site does not write
+		{".well-known/security.txt", true},   // the same
+		{"../keep.txt", true},                // beside the site
+		{"../.site.new-123/half.html", true}, // beside it too: never touched
+	}
+	for _, f := range files {
+		write := filepath.Join(dir, filepath.FromSlash(f.path))
+		os.MkdirAll(filepath.Dir(write), 0o755)
+		if err := os.WriteFile(write, []byte("old"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	root, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	in := Input{Title: "T", Generated: fixedNow, Services: []Service{{Name: "a", Status: uptime.Up, LastCheck: fixedNow}}}
 	if err := Render(templates.FS, dir, in); err != nil {
 		t.Fatalf("Render: %v", err)
 	}
-	for _, gone := range []string{filepath.Join(dir, "stale.html"), filepath.Join(dir, "services", "gone.html"), filepath.Join(parent, ".site.new-123")} {
-		if _, err := os.Stat(gone); !os.IsNotExist(err) {
-			t.Errorf("after Render, %s: err = %v, want it gone", gone, err)
+	for _, f := range files {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.path)))
+		if kept := err == nil; kept != f.kept {
+			t.Errorf("after Render, %s kept = %v (%v), want %v", f.path, kept, err, f.kept)
 		}
 	}
-	entries, _ := os.ReadDir(parent)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
+	if after, err := os.Stat(dir); err != nil || !os.SameFile(root, after) {
+		t.Errorf("Render replaced the site folder (%v), want it updated in place", err)
 	}
-	if !slices.Equal(names, []string{"keep.txt", "site"}) {
-		t.Errorf("after Render the parent holds %v, want [keep.txt site]", names)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "services", "a.html")); err != nil {
-		t.Errorf("services/a.html: %v", err)
-	}
+	sameAsFiles(t, dir, in, "index.html", "services/a.html", "badges/a.svg", "style.css")
 	if err := Render(templates.FS, filepath.Join(parent, "keep.txt"), in); err == nil {
 		t.Error("Render over a file succeeded, want an error")
 	}

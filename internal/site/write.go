@@ -10,40 +10,62 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
 
-// siteWriter writes a site into a fresh folder beside dir, then puts it
-// in dir's place with two renames (the old dir moved aside, the new one
-// moved in), so a reader sees the old site or the new one, never a mix;
-// dir is missing only between the two renames. A file whose bytes did not
-// change is hard-linked from the old site rather than written again:
-// creating files is the slow part of a render, and most badges stay the
-// same from one cycle to the next. Folders left by an interrupted earlier
-// run (".<name>.new-*", ".<name>.old-*") are removed; nothing else beside
-// dir is touched. Files are not fsynced: the next render rewrites them all.
+// siteWriter writes a render into dir in place. dir itself is never
+// renamed or replaced, so it may be a mount point (Docker's bind mount of
+// site/), a folder whose parent statusgen may not write (systemd's
+// ReadWritePaths), or the folder a web server was started in: whatever
+// serves dir, read-only mounts of it included, sees every render.
+//
+// A file that already holds the bytes the render gives it is left alone
+// (most badges stay the same from one cycle to the next, and creating
+// files is the slow part of a render). Any other is written to a temporary
+// file beside it, and the temporary files are renamed over the old ones at
+// commit, in link order: the assets every page uses (style.css, status.js,
+// the favicon), then the pages and badges in subfolders, then the files
+// at the root that link to them (notices.html, status.json, the feed),
+// the index last; only then are the files the site no longer has removed.
+// So a reader never sees a half-written file or a link to a missing page,
+// though for the instant of a commit it may see a page of this render
+// beside one of the last. A render that fails before its commit changes
+// nothing. Files are not fsynced: the next render rewrites any it lost.
+//
+// What a commit removes: with a Renderer's memory of the last render
+// (prev), the files that render wrote and this one did not. Without one (a
+// process's first render) it removes, in the folders the site writes into
+// (services/, badges/, api/v2/), every file this render did not write, and
+// at the root the temporary files of an interrupted render and the files
+// earlier versions wrote there (retiredFiles). Nothing else is touched:
+// other files at the root, other folders and anything outside dir stay.
 type siteWriter struct {
-	dir, parent, base, tmp string
+	dir string
 
 	// A Renderer's memory: what the previous render wrote (read only
-	// here) and what this one writes.
+	// here; nil when there is none) and what this one writes.
 	seed maphash.Seed
 	prev map[string]written
 
-	mu   sync.Mutex
-	made map[string]bool // folders created in tmp
-	next map[string]written
-
-	// In place (see newInPlaceWriter): files at the root, which link to
-	// the others, waiting in temporary files to be renamed at commit.
-	inPlace bool
-	pending []pendingFile
+	mu      sync.Mutex
+	made    map[string]bool // folders known to exist
+	next    map[string]written
+	pending []pendingFile // written, waiting for commit to rename them
 }
 
-// pendingFile is a file written to tmp, to be renamed to path.
-type pendingFile struct{ tmp, path string }
+// retiredFiles are files at the site's root that earlier versions wrote
+// and this one no longer does. README.md described the repository's site/
+// folder to its readers, and was published with the site.
+var retiredFiles = []string{"README.md"}
+
+// pendingFile is a file written to tmp, to be renamed to path at commit.
+type pendingFile struct {
+	name, tmp, path string
+}
 
 // written is one file a render left: its identity and modification time
 // as it saw them, and its contents' hash.
@@ -58,94 +80,32 @@ func (rec written) same(info os.FileInfo) bool {
 		info.Size() == rec.info.Size() && info.ModTime().Equal(rec.info.ModTime())
 }
 
-// scratch holds the buffers reuse reads old files into.
+// scratch holds the buffers sameBytes reads old files into.
 var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// newSiteWriter starts a site for dir in a new temporary folder.
-func newSiteWriter(dir string) (*siteWriter, error) {
+// newSiteWriter starts a render into dir, creating it if missing. prev is
+// what the last render into dir wrote, or nil if unknown.
+func newSiteWriter(dir string, prev map[string]written) (*siteWriter, error) {
 	dir = filepath.Clean(dir)
-	parent, base := filepath.Dir(dir), filepath.Base(dir)
-	if base == "." || base == ".." || base == string(filepath.Separator) {
-		return nil, fmt.Errorf("refusing to replace %q: name the site folder itself", dir)
-	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	removeLeftovers(parent, base)
-	tmp, err := os.MkdirTemp(parent, "."+base+".new-")
-	if err != nil {
+	if info, err := os.Stat(dir); err != nil {
 		return nil, err
+	} else if !info.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder", dir)
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	return &siteWriter{dir: dir, parent: parent, base: base, tmp: tmp, made: map[string]bool{tmp: true}}, nil
+	return &siteWriter{dir: dir, prev: prev, made: map[string]bool{dir: true}, next: map[string]written{}}, nil
 }
 
-// newInPlaceWriter updates the site a Renderer last wrote into dir in
-// place: a file whose bytes it remembers writing, untouched since, is left
-// as it is, and any other is written to a temporary file renamed over the
-// old one, so a reader never sees a half-written file. The files at the
-// root (the index, notices.html, status.json, the feed) link to the
-// others, so they are renamed last, once every page and badge they link
-// to is in place, and the files the site no longer has are removed after
-// them: a reader may see a page of this render next to one of the last,
-// never a broken link. For a render every cycle this costs a syscall or
-// two per changed file instead of two per file (a link into a new folder
-// and the removal of the old one), which at 10,000 services was most of
-// the render.
-func newInPlaceWriter(dir string, prev map[string]written) *siteWriter {
-	return &siteWriter{dir: dir, tmp: dir, inPlace: true, prev: prev, made: map[string]bool{dir: true}}
-}
-
-// put writes one file (a slash-separated path under the site's root) into
-// the new folder, or links the old site's copy when it holds the same
-// bytes. It is safe for concurrent use.
+// put writes one file (a slash-separated path under the site's root),
+// unless it already holds data. It is safe for concurrent use.
 func (w *siteWriter) put(name string, data []byte) error {
-	if w.inPlace {
-		return w.putInPlace(name, data)
-	}
-	path := filepath.Join(w.tmp, filepath.FromSlash(name))
-	if err := w.folder(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("site: %w", err)
-	}
-	old := filepath.Join(w.dir, filepath.FromSlash(name))
-	var sum uint64
-	if w.next != nil {
-		sum = maphash.Bytes(w.seed, data)
-	}
-	if rec, ok := w.prev[name]; ok {
-		// The previous render's file, untouched since: its hash says
-		// whether it holds data, without reading it.
-		if info, err := os.Lstat(old); err == nil && rec.same(info) {
-			if rec.sum == sum && info.Size() == int64(len(data)) && os.Link(old, path) == nil {
-				w.remember(name, written{info, sum})
-				return nil
-			}
-			return w.write(name, path, data, sum)
-		}
-	}
-	if reuse(old, path, data) {
-		if w.next != nil {
-			if info, err := os.Lstat(path); err == nil {
-				w.remember(name, written{info, sum})
-			}
-		}
-		return nil
-	}
-	return w.write(name, path, data, sum)
-}
-
-// putInPlace is put for a writer in place.
-func (w *siteWriter) putInPlace(name string, data []byte) error {
 	path := filepath.Join(w.dir, filepath.FromSlash(name))
 	sum := maphash.Bytes(w.seed, data)
-	if rec, ok := w.prev[name]; ok && rec.sum == sum && rec.info.Size() == int64(len(data)) {
-		if info, err := os.Lstat(path); err == nil && rec.same(info) {
-			w.remember(name, rec)
-			return nil
-		}
+	if info, ok := w.holds(name, path, data, sum); ok {
+		w.remember(name, written{info, sum})
+		return nil
 	}
 	f, err := w.create(path)
 	if err != nil {
@@ -156,15 +116,25 @@ func (w *siteWriter) putInPlace(name string, data []byte) error {
 	if cerr := f.Close(); err == nil {
 		err = cmp.Or(serr, cerr)
 	}
-	if err == nil {
-		err = w.place(name, f.Name(), path)
-	}
 	if err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("site: %w", err)
 	}
+	w.place(name, f.Name(), path)
 	w.remember(name, written{info, sum})
 	return nil
+}
+
+// holds reports whether path already holds data, with its file info: from
+// the last render's memory when the file is untouched since (its hash
+// says, without reading it), else by reading it.
+func (w *siteWriter) holds(name, path string, data []byte, sum uint64) (os.FileInfo, bool) {
+	if rec, ok := w.prev[name]; ok {
+		if info, err := os.Lstat(path); err == nil && rec.same(info) {
+			return info, rec.sum == sum && info.Size() == int64(len(data))
+		}
+	}
+	return sameBytes(path, data)
 }
 
 // keep carries a file the last render wrote over to this one as it is,
@@ -178,7 +148,36 @@ func (w *siteWriter) keep(name string) bool {
 	return ok
 }
 
-// create opens a new temporary file beside path, readable by all.
+// stream writes a file through a buffer: the index, which changes every
+// time, so it is neither compared nor remembered.
+func (w *siteWriter) stream(name string, write func(io.Writer) error) (err error) {
+	path := filepath.Join(w.dir, filepath.FromSlash(name))
+	f, err := w.create(path)
+	if err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("site: %w", cerr)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			return
+		}
+		w.place(name, f.Name(), path)
+	}()
+	b := bufio.NewWriterSize(f, 64<<10)
+	if err := write(b); err != nil {
+		return err
+	}
+	if err := b.Flush(); err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
+	return nil
+}
+
+// create opens a new temporary file beside path, readable by all (a web
+// server reading the site runs as another user).
 func (w *siteWriter) create(path string) (*os.File, error) {
 	if err := w.folder(filepath.Dir(path)); err != nil {
 		return nil, err
@@ -195,79 +194,11 @@ func (w *siteWriter) create(path string) (*os.File, error) {
 	return f, nil
 }
 
-// place renames tmp to path now, or at commit for a file at the root.
-func (w *siteWriter) place(name, tmp, path string) error {
-	if !strings.Contains(name, "/") {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.pending = append(w.pending, pendingFile{tmp, path})
-		return nil
-	}
-	return os.Rename(tmp, path)
-}
-
-// stream creates a file that write fills through a buffer: the index,
-// which changes every time, so it is neither compared nor remembered.
-func (w *siteWriter) stream(name string, write func(io.Writer) error) (err error) {
-	path := filepath.Join(w.tmp, filepath.FromSlash(name))
-	var f *os.File
-	if w.inPlace {
-		f, err = w.create(path)
-		if err == nil {
-			defer func() {
-				if err == nil {
-					err = w.place(name, f.Name(), path)
-				}
-				if err != nil {
-					os.Remove(f.Name())
-				}
-			}()
-		}
-	} else {
-		if err := w.folder(filepath.Dir(path)); err != nil {
-			return fmt.Errorf("site: %w", err)
-		}
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	}
-	if err != nil {
-		return fmt.Errorf("site: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("site: %w", cerr)
-		}
-	}()
-	b := bufio.NewWriterSize(f, 64<<10)
-	if err := write(b); err != nil {
-		return err
-	}
-	if err := b.Flush(); err != nil {
-		return fmt.Errorf("site: %w", err)
-	}
-	return nil
-}
-
-// write creates path with data and remembers it.
-func (w *siteWriter) write(name, path string, data []byte, sum uint64) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("site: %w", err)
-	}
-	_, err = f.Write(data)
-	var info os.FileInfo
-	if err == nil && w.next != nil {
-		info, err = f.Stat()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("site: %w", err)
-	}
-	if info != nil {
-		w.remember(name, written{info, sum})
-	}
-	return nil
+// place queues tmp to be renamed to path at commit.
+func (w *siteWriter) place(name, tmp, path string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending = append(w.pending, pendingFile{name, tmp, path})
 }
 
 func (w *siteWriter) remember(name string, rec written) {
@@ -291,99 +222,123 @@ func (w *siteWriter) folder(sub string) error {
 	return nil
 }
 
-// abort removes the unfinished folder, or in place the files not yet
-// renamed.
+// abort removes the temporary files not yet renamed.
 func (w *siteWriter) abort() {
-	if !w.inPlace {
-		os.RemoveAll(w.tmp)
-		return
-	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for _, p := range w.pending {
 		os.Remove(p.tmp)
 	}
 	w.pending = nil
 }
 
-// commit swaps the new folder in for dir, or in place renames the files at
-// the root and removes those the site no longer has.
+// commit renames the new files into place in link order, then removes
+// the files the site no longer has.
 func (w *siteWriter) commit() (err error) {
 	defer func() {
 		if err != nil {
 			w.abort()
 		}
 	}()
-	if w.inPlace {
-		for len(w.pending) > 0 {
-			p := w.pending[0]
-			if err := os.Rename(p.tmp, p.path); err != nil {
-				return err
-			}
-			w.pending = w.pending[1:]
+	slices.SortStableFunc(w.pending, byLinkOrder)
+	for len(w.pending) > 0 {
+		p := w.pending[0]
+		if err := os.Rename(p.tmp, p.path); err != nil {
+			return err
 		}
+		w.pending = w.pending[1:]
+	}
+	if w.prev != nil {
 		for name := range w.prev {
 			if _, ok := w.next[name]; !ok {
-				if err := os.Remove(filepath.Join(w.dir, filepath.FromSlash(name))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				if err := w.remove(name); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	}
-	dir, parent, base := w.dir, w.parent, w.base
-	old := ""
-	switch info, err := os.Lstat(dir); {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return err
-	case !info.IsDir():
-		return fmt.Errorf("%s is not a folder", dir)
-	default:
-		if old, err = os.MkdirTemp(parent, "."+base+".old-"); err != nil {
-			return err
-		}
-		if err := os.Remove(old); err != nil { // only its unique name is wanted
-			return err
-		}
-		if err := os.Rename(dir, old); err != nil {
-			return err
+	return w.sweep()
+}
+
+// byLinkOrder orders commit's renames by what links to what: the assets
+// that every page uses, the pages and badges in subfolders, the files at
+// the root that link to them, the index.
+func byLinkOrder(a, b pendingFile) int { return cmp.Compare(linkOrder(a.name), linkOrder(b.name)) }
+
+func linkOrder(name string) int {
+	switch _, asset := staticFiles[name]; {
+	case asset:
+		return 0
+	case strings.Contains(name, "/"):
+		return 1
+	case name != "index.html":
+		return 2
+	}
+	return 3
+}
+
+// sweep removes, after a first render, what an earlier one may have left
+// (see siteWriter).
+func (w *siteWriter) sweep() error {
+	folders := map[string]bool{}
+	for name := range w.next {
+		if d := path.Dir(name); d != "." {
+			folders[d] = true
 		}
 	}
-	if err := os.Rename(w.tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
+	for d := range folders {
+		entries, err := os.ReadDir(filepath.Join(w.dir, filepath.FromSlash(d)))
+		if err != nil {
+			return err
 		}
+		for _, e := range entries {
+			name := d + "/" + e.Name()
+			if _, ok := w.next[name]; !ok && !e.IsDir() {
+				if err := w.remove(name); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	entries, err := os.ReadDir(w.dir)
+	if err != nil {
 		return err
 	}
-	if old != "" {
-		os.RemoveAll(old)
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() && (slices.Contains(retiredFiles, name) || isTemporary(name)) {
+			if err := w.remove(name); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-// removeLeftovers removes temporary folders a crashed render left beside dir.
-func removeLeftovers(parent, base string) {
-	entries, err := os.ReadDir(parent)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() && (strings.HasPrefix(name, "."+base+".new-") || strings.HasPrefix(name, "."+base+".old-")) {
-			os.RemoveAll(filepath.Join(parent, name))
-		}
-	}
+// isTemporary reports whether name is one of create's temporary files.
+func isTemporary(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
 }
 
-// reuse hard-links old into path when old holds exactly data; false when
-// the file must be written.
-func reuse(old, path string, data []byte) bool {
-	info, err := os.Lstat(old) // a symlink is never linked into the new site
-	if err != nil || !info.Mode().IsRegular() || info.Size() != int64(len(data)) {
-		return false
+// remove deletes one file of the site; one already gone is fine.
+func (w *siteWriter) remove(name string) error {
+	if err := os.Remove(filepath.Join(w.dir, filepath.FromSlash(name))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
-	f, err := os.Open(old)
+	return nil
+}
+
+// sameBytes reports whether path is a regular file holding exactly data,
+// with its file info.
+func sameBytes(path string, data []byte) (os.FileInfo, bool) {
+	info, err := os.Lstat(path) // a symlink is replaced, never trusted
+	if err != nil || !info.Mode().IsRegular() || info.Size() != int64(len(data)) {
+		return nil, false
+	}
+	f, err := os.Open(path)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	defer f.Close()
 	buf := scratch.Get().(*bytes.Buffer)
@@ -393,7 +348,10 @@ func reuse(old, path string, data []byte) bool {
 	b := buf.Bytes()[:len(data)+1] // one byte more, to see a file grown meanwhile
 	n, err := io.ReadFull(f, b)
 	if err != io.ErrUnexpectedEOF || n != len(data) || !bytes.Equal(b[:n], data) {
-		return false
+		return nil, false
 	}
-	return os.Link(old, path) == nil
+	if info, err = f.Stat(); err != nil {
+		return nil, false
+	}
+	return info, true
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/uptime"
@@ -132,7 +133,7 @@ func sameAsFiles(t *testing.T, dir string, in Input, names ...string) {
 	}
 }
 
-func TestReuse(t *testing.T) {
+func TestSameBytes(t *testing.T) {
 	data := []byte("<svg>same</svg>")
 	tests := []struct {
 		name  string
@@ -155,15 +156,14 @@ func TestReuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tmp := t.TempDir()
-			old, path := filepath.Join(tmp, "old.svg"), filepath.Join(tmp, "new.svg")
+			old := filepath.Join(t.TempDir(), "old.svg")
 			tt.setup(t, old)
-			if got := reuse(old, path, data); got != tt.want {
-				t.Fatalf("reuse(%s) = %v, want %v", tt.name, got, tt.want)
+			info, got := sameBytes(old, data)
+			if got != tt.want {
+				t.Fatalf("sameBytes(%s) = %v, want %v", tt.name, got, tt.want)
 			}
-			_, err := os.Lstat(path)
-			if linked := err == nil; linked != tt.want {
-				t.Errorf("reuse(%s): new file exists = %v, want %v", tt.name, linked, tt.want)
+			if got && (info == nil || info.Size() != int64(len(data))) {
+				t.Errorf("sameBytes(%s) gave file info %v, want the file's", tt.name, info)
 			}
 		})
 	}
@@ -333,5 +333,100 @@ func TestLargeSiteRenderPeriod(t *testing.T) {
 		if !bytes.Contains(files[name], []byte(want)) {
 			t.Errorf("%s: want %s", name, want)
 		}
+	}
+}
+
+// TestFailedRenderChangesNothing: a render that fails part way (here the
+// templates lack the favicon, which it copies last) leaves the site as the
+// last render left it, with no temporary file behind.
+func TestFailedRenderChangesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "site")
+	in := Input{Title: "T", Generated: fixedNow, Services: []Service{{Name: "a", Status: uptime.Up, LastCheck: fixedNow}}}
+	if err := Render(templates.FS, dir, in); err != nil {
+		t.Fatal(err)
+	}
+	before := readSite(t, dir)
+	broken := fstest.MapFS{}
+	err := fs.WalkDir(templates.FS, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || name == "favicon.svg" {
+			return err
+		}
+		b, err := fs.ReadFile(templates.FS, name)
+		broken[name] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Generated = fixedNow.Add(time.Minute)
+	in.Services[0].Status, in.Services[0].Confirmed = uptime.Down, true
+	if err := Render(broken, dir, in); err == nil {
+		t.Fatal("Render without favicon.svg succeeded, want an error")
+	}
+	after := readSite(t, dir)
+	if names, want := slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before)); !slices.Equal(names, want) {
+		t.Fatalf("after a failed render the site holds %v, want %v", names, want)
+	}
+	for name, b := range before {
+		if !bytes.Equal(after[name], b) {
+			t.Errorf("a failed render changed %s", name)
+		}
+	}
+}
+
+// TestLinkOrder: a commit renames the files pages link to before the pages,
+// and the index last.
+func TestLinkOrder(t *testing.T) {
+	order := []string{"favicon.svg", "style.css", "status.js", "services/a.html", "badges/a.svg", "api/v2/summary.json", "notices.html", "status.json", "feed.atom", "index.html"}
+	shuffled := slices.Clone(order)
+	slices.Reverse(shuffled)
+	w := &siteWriter{}
+	for _, name := range shuffled {
+		w.pending = append(w.pending, pendingFile{name: name})
+	}
+	slices.SortStableFunc(w.pending, byLinkOrder)
+	rank := func(name string) int {
+		return slices.IndexFunc(w.pending, func(p pendingFile) bool { return p.name == name })
+	}
+	for _, tc := range []struct{ before, after string }{
+		{"style.css", "services/a.html"}, {"status.js", "services/a.html"}, {"favicon.svg", "badges/a.svg"},
+		{"services/a.html", "notices.html"}, {"badges/a.svg", "index.html"}, {"api/v2/summary.json", "status.json"},
+		{"notices.html", "index.html"}, {"feed.atom", "index.html"}, {"status.json", "index.html"},
+	} {
+		if rank(tc.before) > rank(tc.after) {
+			t.Errorf("commit renames %s after %s, want before", tc.before, tc.after)
+		}
+	}
+}
+
+// TestRendererAfterTheFolderWasRemoved: a Renderer whose folder someone
+// removed writes the whole site again, including the service pages its
+// rotation would have left for later.
+func TestRendererAfterTheFolderWasRemoved(t *testing.T) {
+	defer func(n int) { pagesPerRender = n }(pagesPerRender)
+	pagesPerRender = 1
+	dir := filepath.Join(t.TempDir(), "site")
+	render := new(Renderer).renderFunc()
+	in := Input{Title: "T", Generated: fixedNow}
+	for _, name := range []string{"s0", "s1", "s2"} {
+		in.Services = append(in.Services, Service{Name: name, Status: uptime.Up, LastCheck: fixedNow})
+	}
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	in.Generated = fixedNow.Add(time.Minute)
+	if err := render(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	want, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readSite(t, dir)
+	if names, wantNames := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)); !slices.Equal(names, wantNames) {
+		t.Errorf("after the folder was removed, a render wrote %v, want %v", names, wantNames)
 	}
 }
