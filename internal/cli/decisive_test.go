@@ -113,8 +113,11 @@ func TestOnceRecordsTheDecisiveAttempt(t *testing.T) {
 				t.Fatalf("history holds %d lines, want 1:\n%v", len(lines), lines)
 			}
 			l := lines[0]
-			if l["status"] != "down" || l["error"] != tt.kind || l["code"] != tt.code || l["attempts"] != 2.0 {
-				t.Errorf("recorded status %v, error %v, code %v, attempts %v; want down, %s, %v, 2 (stdout:\n%s)",
+			// How many attempts fit before the deadline depends on the
+			// machine's load; the retry cut short must have been made.
+			attempts, _ := l["attempts"].(float64)
+			if l["status"] != "down" || l["error"] != tt.kind || l["code"] != tt.code || attempts < 2 {
+				t.Errorf("recorded status %v, error %v, code %v, attempts %v; want down, %s, %v, at least 2 (stdout:\n%s)",
 					l["status"], l["error"], l["code"], l["attempts"], tt.kind, tt.code, out)
 			}
 			if d, _ := l["detail"].(string); !strings.Contains(d, tt.detail) {
