@@ -84,6 +84,15 @@ func TestLoadInvalid(t *testing.T) {
 			},
 		},
 		{
+			file: "invalid-port.toml",
+			want: []string{
+				`config testdata/invalid-port.toml:2: settings.heartbeat_url must have a port from 1 to 65535, got "0"`,
+				`config testdata/invalid-port.toml:6: service "port zero": url must have a port from 1 to 65535, got "0"`,
+				`config testdata/invalid-port.toml:10: service "port too large": url must have a port from 1 to 65535, got "99999"`,
+				`config testdata/invalid-port.toml:17: service "Linker": async_verification.base_url must have a port from 1 to 65535, got "65536"`,
+			},
+		},
+		{
 			file: "invalid-prune-at.toml",
 			want: []string{
 				`config testdata/invalid-prune-at.toml:2: settings.prune_at must be a UTC time of day like "03:00", got "25:00"`,

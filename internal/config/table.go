@@ -205,6 +205,19 @@ func checkURL(s string) string {
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 		return fmt.Sprintf(`must be an absolute http or https URL like "https://example.org/health", got %q`, s)
 	}
+	return checkPort(u)
+}
+
+// checkPort says what is wrong with u's port, or "": url.Parse takes any
+// digits, but no connection can be made to port 0 or above 65535.
+func checkPort(u *url.URL) string {
+	p := u.Port()
+	if p == "" {
+		return ""
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("must have a port from 1 to 65535, got %q", clip(p))
+	}
 	return ""
 }
 
