@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -36,8 +37,15 @@ func classify(ctx context.Context, err error) uptime.ErrorKind {
 		recordErr  tls.RecordHeaderError
 		alertErr   tls.AlertError
 		flateErr   flate.CorruptInputError
+		refusal    *proxyRefusal
 	)
 	switch {
+	case errors.As(err, &refusal) && (refusal.code == http.StatusProxyAuthRequired || refusal.code == http.StatusUnauthorized):
+		// The monitor's credentials for its proxy are missing or wrong: its
+		// configuration. (tinyproxy answers wrong ones with 401.)
+		return uptime.ErrInternal
+	case errors.As(err, &refusal):
+		return uptime.ErrConnect // the route to the service failed
 	case ctx.Err() != nil, errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return uptime.ErrTimeout
 	case errors.Is(err, errTooManyRedirects):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -128,7 +129,24 @@ func (p *Prober) newTransport(proxy func(*http.Request) (*url.URL, error), postQ
 		DisableKeepAlives:      true,
 		Protocols:              &h1,
 		MaxResponseHeaderBytes: maxHeaderBytes,
+		OnProxyConnectResponse: refusedConnect,
 	}
+}
+
+// proxyRefusal is a proxy's answer other than 200 to the CONNECT of an
+// https check. net/http would report only its reason phrase ("Bad
+// Gateway"), which reads as if the service had said it.
+type proxyRefusal struct{ code int }
+
+func (e *proxyRefusal) Error() string {
+	return fmt.Sprintf("the proxy answered CONNECT with HTTP %d %s", e.code, http.StatusText(e.code))
+}
+
+func refusedConnect(_ context.Context, _ *url.URL, _ *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return &proxyRefusal{code: resp.StatusCode}
 }
 
 // requestCtxKey carries a request's own context to the dialer. net/http

@@ -41,7 +41,11 @@ func (p *Prober) plainAttempt(ctx context.Context, svc uptime.Service) outcome {
 	}
 	if !statusExpected(r.code, svc.ExpectedStatus) {
 		o.kind = uptime.ErrStatus
-		if r.code >= 300 && r.code < 400 && !svc.FollowRedirects {
+		switch {
+		case r.code == http.StatusProxyAuthRequired:
+			// Only a proxy says 407: the monitor's credentials for it are wrong.
+			o.kind = uptime.ErrInternal
+		case r.code >= 300 && r.code < 400 && !svc.FollowRedirects:
 			// An unexpected redirect is worth naming as such: the fix is
 			// usually the URL or follow_redirects, not the service.
 			o.kind = uptime.ErrRedirect
