@@ -22,8 +22,13 @@ import (
 // environmentProxy is the route the environment names, read from the
 // configuration (which read it through getenv) by the code net/http runs
 // for ProxyFromEnvironment, so that it means what it means to curl and Go:
-// requests to localhost and loopback addresses never use it.
+// requests to localhost and loopback addresses never use it. Nil when the
+// environment names no proxy: the prober then knows its connections are
+// direct, and resets them at the end (see probe's dialFunc).
 func environmentProxy(cfg *config.Config) func(*http.Request) (*url.URL, error) {
+	if cfg.ProxyEnv.HTTP == "" && cfg.ProxyEnv.HTTPS == "" {
+		return nil
+	}
 	pc := httpproxy.Config{HTTPProxy: cfg.ProxyEnv.HTTP, HTTPSProxy: cfg.ProxyEnv.HTTPS, NoProxy: cfg.ProxyEnv.NoProxy}
 	f := pc.ProxyFunc()
 	return func(r *http.Request) (*url.URL, error) { return f(r.URL) }

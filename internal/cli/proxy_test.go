@@ -156,6 +156,7 @@ func TestGitHubTakesTheRoute(t *testing.T) {
 		{`proxy = "http://proxy.example:3128"`, "", "http://proxy.example:3128"},
 		{"", "http://egress.example:8080", "http://egress.example:8080"},
 		{`proxy = "none"`, "http://egress.example:8080", ""},
+		{"", "", ""},
 	} {
 		w := newWorkspace(t, "[settings]\n"+tt.setting+"\n[publish]\ntarget = \"github\"\nrepo = \"o/r\"\n[[service]]\nname = \"a\"\nurl = \"https://a.example/\"\n")
 		cfg, code := loadConfig(env{getenv: func(k string) string {
