@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 
 	"github.com/Sefaria/statusgen/internal/alert"
@@ -40,6 +41,7 @@ func runCheck(ctx context.Context, e env, args []string) int {
 		Channel:       cfg.Slack.Channel,
 		StatusPageURL: cfg.Settings.StatusPageURL,
 		Logger:        newLogger(e),
+		HTTPClient:    &http.Client{Transport: apiTransport(cfg)},
 	}
 	// The error never contains the webhook URL (alert redacts it).
 	if err := s.SendTest(ctx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 	"github.com/Sefaria/statusgen/internal/alert"
 	"github.com/Sefaria/statusgen/internal/config"
 	"github.com/Sefaria/statusgen/internal/notice"
-	"github.com/Sefaria/statusgen/internal/probe"
 	"github.com/Sefaria/statusgen/internal/runner"
 	"github.com/Sefaria/statusgen/internal/site"
 	"github.com/Sefaria/statusgen/internal/tracker"
@@ -113,11 +113,10 @@ func startCycles(ctx context.Context, e env, g *globalFlags) (context.Context, *
 func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, func(), int) {
 	logger := newLogger(e)
 	r := &runner.Runner{
-		Config:  cfg,
-		DataDir: g.data,
-		Checker: &probe.Prober{
-			UserAgent: userAgent(cfg),
-		},
+		Config:        cfg,
+		DataDir:       g.data,
+		Checker:       newProber(cfg),
+		Ping:          ping(cfg),
 		Deliverer:     deliverer(cfg, logger),
 		Logger:        logger,
 		ShutdownGrace: 3 * time.Second,
@@ -196,6 +195,7 @@ func deliverer(cfg *config.Config, logger *slog.Logger) runner.Deliverer {
 		StatusPageURL: cfg.Settings.StatusPageURL,
 		ServiceURLs:   alert.ServiceURLs(cfg.Services),
 		Logger:        logger,
+		HTTPClient:    &http.Client{Transport: apiTransport(cfg)},
 		// Checks take 4/5 of the interval; delivery gets a slice of the rest.
 		Budget: cfg.Settings.Interval / 6,
 	}

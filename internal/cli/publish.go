@@ -102,7 +102,7 @@ func githubClient(cfg *config.Config) (*github.Client, string, string, error) {
 	if !ok || owner == "" || repo == "" {
 		return nil, "", "", fmt.Errorf("publish: repo %q must be \"owner/name\" (or set GITHUB_REPOSITORY)", cfg.Publish.Repo)
 	}
-	return publish.NewClient(cfg.GitHubToken), owner, repo, nil
+	return publish.NewClientVia(cfg.GitHubToken, apiTransport(cfg)), owner, repo, nil
 }
 
 // publishTarget names where a publish went, for messages.

@@ -34,6 +34,13 @@ type Settings struct {
 	CheckDeadline    time.Duration // every check's deadline; default 4/5 of Interval, always below it
 	CanaryURL        string        // optional: when it fails too, the cycle is inconclusive
 	HeartbeatURL     string        // optional: requested after every completed cycle; printed redacted
+	// Proxy is the route of checks, canary, heartbeat, Slack and GitHub:
+	// "" (the default) the environment's HTTP_PROXY, HTTPS_PROXY and
+	// NO_PROXY (see Config.ProxyEnv), "none" a direct connection, or a
+	// proxy URL, whose userinfo is a secret. A service may set its own.
+	Proxy       string
+	MaxBody     int64 // bytes of a body a check reads at most; default 4 MiB; a service may set its own
+	PostQuantum bool  // checks offer the hybrid X25519MLKEM768 key share; default false (see Service.PostQuantum)
 
 	IncidentRetentionDays int           // rollups and incidents.jsonl are kept this long; default 365
 	Refresh               time.Duration // the page's meta refresh; default 60s
@@ -59,6 +66,15 @@ type Publish struct {
 	Issues      bool          // target "github": open an issue per announced outage, close it on recovery
 }
 
+// ProxyEnv is the environment's proxy route, read as net/http reads it:
+// each of HTTP_PROXY, HTTPS_PROXY and NO_PROXY, or its lower-case form when
+// it is unset. HTTP and HTTPS are URLs (or host:port, meaning http://) whose
+// userinfo is a secret; NoProxy lists hosts, domains and networks reached
+// directly.
+type ProxyEnv struct {
+	HTTP, HTTPS, NoProxy string
+}
+
 // Config is everything statusgen needs from services.toml and the environment.
 type Config struct {
 	Path             string // the file it came from, for messages
@@ -70,6 +86,7 @@ type Config struct {
 	LogFormat        string           // LOG_FORMAT: "text" (default) or "json"
 	GitHubToken      string           // GITHUB_TOKEN (secret)
 	GitHubRepository string           // GITHUB_REPOSITORY, "owner/name"
+	ProxyEnv         ProxyEnv         // the route when Settings.Proxy is ""
 
 	// sources names where each non-default setting came from, for Print.
 	sources map[string]string

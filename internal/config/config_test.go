@@ -33,6 +33,7 @@ func TestDefaults(t *testing.T) {
 		PruneAt:          3 * time.Hour,
 		MaxParallel:      64,
 		CheckDeadline:    48 * time.Second,
+		MaxBody:          4 << 20,
 
 		IncidentRetentionDays: 365,
 		Refresh:               60 * time.Second,
@@ -51,6 +52,7 @@ func TestDefaults(t *testing.T) {
 		Retries:          3,
 		RetryDelay:       10 * time.Second,
 		CheckType:        uptime.CheckHTTP,
+		MaxBody:          4 << 20,
 	}
 	if len(cfg.Services) != 1 || !reflect.DeepEqual(cfg.Services[0], wantService) {
 		t.Errorf("Parse(minimal).Services = %+v, want [%+v]", cfg.Services, wantService)
@@ -118,6 +120,7 @@ url = "http://127.0.0.1:8080/"
 			MaxPollAttempts: 4,
 			PollInterval:    250 * time.Millisecond,
 		},
+		MaxBody: 4 << 20,
 	}, {
 		Name:             "inherits",
 		URL:              "http://127.0.0.1:8080/",
@@ -129,6 +132,7 @@ url = "http://127.0.0.1:8080/"
 		Retries:          2,
 		RetryDelay:       3 * time.Second,
 		CheckType:        uptime.CheckHTTP,
+		MaxBody:          4 << 20,
 	}}
 	if !reflect.DeepEqual(cfg.Services, want) {
 		t.Errorf("Parse.Services =\n%+v\nwant\n%+v", cfg.Services, want)
@@ -221,6 +225,75 @@ url = "https://example.org/"
 	}
 }
 
+// TestNetworkSettings: how a service's route, body cap, HTTP version and
+// key exchange are resolved from its own keys, [settings] and the
+// environment.
+func TestNetworkSettings(t *testing.T) {
+	const file = `
+[settings]
+proxy = "http://proxy.example:3128"
+max_body = "1MiB"
+
+[[service]]
+name = "inherits"
+url = "https://a.example/"
+
+[[service]]
+name = "own"
+url = "https://b.example/"
+proxy = "none"
+max_body = "16 MiB"
+http2 = true
+post_quantum = true
+
+[[service]]
+name = "secret headers"
+url = "https://c.example/"
+headers = { Authorization = "Bearer ${TOKEN}" }
+
+[[service]]
+name = "secret headers, classical asked"
+url = "https://c.example/"
+headers = { Authorization = "Bearer ${TOKEN}" }
+post_quantum = false
+`
+	cfg, err := Parse("s.toml", []byte(file), env(map[string]string{
+		"TOKEN": "t0ken", "http_proxy": "proxy.internal:8080", "HTTPS_PROXY": "https://egress.example", "no_proxy": "localhost",
+	}))
+	if err != nil {
+		t.Fatalf("Parse = %v", err)
+	}
+	type network struct {
+		proxy     string
+		maxBody   int64
+		http2, pq bool
+	}
+	want := []network{
+		{"http://proxy.example:3128", 1 << 20, false, false},
+		{"none", 16 << 20, true, true},
+		{"http://proxy.example:3128", 1 << 20, false, true},
+		{"http://proxy.example:3128", 1 << 20, false, false},
+	}
+	for i, s := range cfg.Services {
+		if got := (network{s.Proxy, s.MaxBody, s.HTTP2, s.PostQuantum}); got != want[i] {
+			t.Errorf("service %q network = %+v, want %+v", s.Name, got, want[i])
+		}
+	}
+	wantEnv := ProxyEnv{HTTP: "http://proxy.internal:8080", HTTPS: "https://egress.example", NoProxy: "localhost"}
+	if cfg.ProxyEnv != wantEnv {
+		t.Errorf("Parse.ProxyEnv = %+v, want %+v", cfg.ProxyEnv, wantEnv)
+	}
+
+	cfg, err = Parse("s.toml", []byte(minimal+"post_quantum = false\n[settings]\npost_quantum = true\n"), env(nil))
+	if err != nil {
+		t.Fatalf("Parse = %v", err)
+	}
+	if s := cfg.Services[0]; s.PostQuantum || !cfg.Settings.PostQuantum || s.Proxy != "" {
+		t.Errorf("service post_quantum, settings post_quantum, proxy = %t, %t, %q; want false, true, \"\"",
+			s.PostQuantum, cfg.Settings.PostQuantum, s.Proxy)
+	}
+}
+
 func TestEnvInvalid(t *testing.T) {
 	tests := []struct {
 		env  map[string]string
@@ -254,6 +327,10 @@ func TestEnvInvalid(t *testing.T) {
 			`config: LOG_FORMAT must be "text" or "json", got "xml"`},
 		{map[string]string{"GITHUB_REPOSITORY": "status"},
 			`config: GITHUB_REPOSITORY must be "owner/name", got "status"`},
+		{map[string]string{"HTTPS_PROXY": "ftp://proxy.example"},
+			`config: HTTPS_PROXY must be a proxy URL like "http://proxy.example:3128" (the value is not shown: it may hold a password)`},
+		{map[string]string{"http_proxy": "http://user:pw@proxy.example:99999"},
+			`config: HTTP_PROXY must be a proxy URL like "http://proxy.example:3128" (the value is not shown: it may hold a password)`},
 		{map[string]string{"HEALTH_CHECK_INTERVAL": "5"}, // the default 10s timeout no longer fits
 			`config services.toml:2: service "sefaria.org": timeout must be shorter than the check deadline (4s), got "10s"`},
 	}
@@ -335,16 +412,24 @@ func TestSecretsNeverShown(t *testing.T) {
 	const file = `
 [settings]
 heartbeat_url = "https://hc-ping.com/` + sentinel + `"
+proxy = "http://monitor:` + sentinel + `@proxy.example:3128"
 
 [[service]]
 name = "api"
 url = "https://example.org/"
 headers = { Authorization = "Bearer ${API_TOKEN}" }
+
+[[service]]
+name = "own proxy"
+url = "https://example.org/"
+proxy = "socks5://` + sentinel + `:` + sentinel + `@socks.example:1080"
 `
 	e := map[string]string{
 		"API_TOKEN":         sentinel,
 		"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/" + sentinel,
 		"GITHUB_TOKEN":      sentinel,
+		"HTTP_PROXY":        "http://monitor:" + sentinel + "@egress.example:3128",
+		"https_proxy":       sentinel + ":" + sentinel + "@egress.example:3129",
 	}
 	cfg, err := Parse("s.toml", []byte(file), env(e))
 	if err != nil {
@@ -363,6 +448,10 @@ headers = { Authorization = "Bearer ${API_TOKEN}" }
 		"webhook_url  = <secret>",
 		"GITHUB_TOKEN      = <secret>",
 		`"https://hc-ping.com/<redacted>"`,
+		`proxy                   = "http://<secret>@proxy.example:3128"`,
+		`proxy             = "socks5://<secret>@socks.example:1080"`,
+		`HTTP_PROXY        = "http://<secret>@egress.example:3128"`,
+		`HTTPS_PROXY       = "http://<secret>@egress.example:3129"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Print output lacks %q:\n%s", want, out)
@@ -373,6 +462,7 @@ headers = { Authorization = "Bearer ${API_TOKEN}" }
 	bad := map[string]string{
 		"API_TOKEN":         sentinel + "\r\nX-Injected: 1",
 		"SLACK_WEBHOOK_URL": "hooks.slack.com/" + sentinel,
+		"HTTPS_PROXY":       "http://" + sentinel + ":" + sentinel + "@egress.example:0",
 	}
 	_, err = Parse("s.toml", []byte(file), env(bad))
 	if err == nil || strings.Contains(err.Error(), sentinel) {
@@ -390,6 +480,8 @@ title = "Sefaria Status"
 interval = "30s"
 check_deadline = "20s"
 canary_url = "https://www.google.com/generate_204"
+proxy = "http://monitor:pr0xyPa55word@proxy.example:3128"
+max_body = "8 MiB"
 
 [slack]
 channel = "sefaria-down"
@@ -409,10 +501,14 @@ check_type = "async_two_phase"
 request_body = '{"text": "Job 1:1"}'
 degraded_after = "1.5s"
 expect_json = { "odd key" = 1.5, ok = true }
+http2 = true
+proxy = "none"
+max_body = 65536
 [service.async_verification]
 base_url = "https://www.sefaria.org/api/async/"
 `
-	cfg, err := Parse("services.toml", []byte(file), env(map[string]string{"HEALTH_CHECK_RETRIES": "5", "LOG_FORMAT": "json"}))
+	cfg, err := Parse("services.toml", []byte(file), env(map[string]string{"HEALTH_CHECK_RETRIES": "5", "LOG_FORMAT": "json",
+		"https_proxy": "envuser:envPa55word@egress.example:8080", "NO_PROXY": "localhost,.internal"}))
 	if err != nil {
 		t.Fatalf("Parse = %v", err)
 	}
@@ -436,6 +532,9 @@ max_parallel            = 64                                     # default
 check_deadline          = "20s"                                  # file
 canary_url              = "https://www.google.com/generate_204"  # file
 heartbeat_url           = (not set)                              # default
+proxy                   = "http://<secret>@proxy.example:3128"   # file
+max_body                = "8MiB"                                 # file
+post_quantum            = false                                  # default
 incident_retention_days = 365                                    # default
 refresh                 = "60s"                                  # default
 
@@ -457,6 +556,9 @@ DEBUG             = false
 LOG_FORMAT        = "json"
 GITHUB_TOKEN      = (not set)
 GITHUB_REPOSITORY = (not set)
+HTTP_PROXY        = (not set)
+HTTPS_PROXY       = "http://<secret>@egress.example:8080"
+NO_PROXY          = "localhost,.internal"
 
 [[service]]
 name                                 = "Linker"
@@ -472,6 +574,10 @@ failure_threshold                    = 2
 degraded_after                       = "1.5s"
 expect_json."odd key"                = 1.5
 expect_json.ok                       = true
+max_body                             = "64KiB"
+proxy                                = "none"
+http2                                = true
+post_quantum                         = false
 check_type                           = "async_two_phase"
 async_verification.base_url          = "https://www.sefaria.org/api/async/"
 async_verification.max_poll_attempts = 10

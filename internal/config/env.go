@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,12 @@ func (d *decoder) environment(cfg *Config) {
 		}
 	}
 
+	cfg.ProxyEnv = ProxyEnv{
+		HTTP:    d.proxyEnv("HTTP_PROXY"),
+		HTTPS:   d.proxyEnv("HTTPS_PROXY"),
+		NoProxy: d.envOr("NO_PROXY"),
+	}
+
 	cfg.GitHubToken, _ = d.env("GITHUB_TOKEN")
 	if v, ok := d.env("GITHUB_REPOSITORY"); ok {
 		if !validRepo(v) {
@@ -84,6 +91,34 @@ func (d *decoder) environment(cfg *Config) {
 			cfg.GitHubRepository = v
 		}
 	}
+}
+
+// envOr reads name, or its lower-case form when name is unset, as net/http does.
+func (d *decoder) envOr(name string) string {
+	if v, ok := d.env(name); ok {
+		return v
+	}
+	v, _ := d.env(strings.ToLower(name))
+	return v
+}
+
+// proxyEnv reads a proxy variable as net/http would use it: a URL, or a
+// host:port meaning http://host:port, which it returns in full. Its value
+// is never echoed.
+func (d *decoder) proxyEnv(name string) string {
+	v := d.envOr(name)
+	if v == "" {
+		return ""
+	}
+	full := v
+	if u, err := url.Parse(v); err != nil || u.Scheme == "" || u.Host == "" {
+		full = "http://" + v
+	}
+	if msg := checkProxy(full); msg != "" || full == "http://none" {
+		d.failEnv(name, `must be a proxy URL like "http://proxy.example:3128" (the value is not shown: it may hold a password)`)
+		return ""
+	}
+	return full
 }
 
 // validRepo reports whether s is a GitHub "owner/name".

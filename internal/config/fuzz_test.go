@@ -34,6 +34,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("[settings]\ninterval = \"1s\"\ncheck_deadline = \"900ms\"\n[[service]]\nname = \"a\"\nurl = \"http://127.0.0.1/\"\ntimeout = \"100ms\"\n" +
 		"[service.headers]\nAuthorization = \"Bearer ${TOKEN}\"\n"))
+	f.Add([]byte("[settings]\nproxy = \"none\"\nmax_body = \"64KiB\"\n[[service]]\nname = \"a\"\nurl = \"https://x.example/\"\n" +
+		"proxy = \"socks5h://u:p@127.0.0.1:1080\"\nhttp2 = true\npost_quantum = false\nmax_body = 2048\n"))
 	f.Add([]byte("[[service]]\nname = \"<!channel>\u202e\"\nurl = \"https://u:p@x.example/?q=1\"\nexpect_json = { a = [1, 2.5, \"x\"] }\n"))
 	getenv := func(k string) string {
 		switch k {
@@ -41,6 +43,8 @@ func FuzzParse(f *testing.F) {
 			return "https://hooks.example/services/" + fuzzSecret
 		case "GITHUB_TOKEN", "TOKEN":
 			return fuzzSecret
+		case "HTTPS_PROXY":
+			return "http://monitor:" + fuzzSecret + "@proxy.example:3128"
 		}
 		return ""
 	}

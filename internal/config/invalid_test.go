@@ -84,6 +84,28 @@ func TestLoadInvalid(t *testing.T) {
 			},
 		},
 		{
+			file: "invalid-network.toml",
+			want: []string{
+				`config testdata/invalid-network.toml:2: settings.proxy must be "none" or a proxy URL like "http://proxy.example:3128" (the value is not shown: it may hold a password)`,
+				`config testdata/invalid-network.toml:3: settings.max_body must be a size like "4MiB" or "512KiB" (or a number of bytes), got "4MB"`,
+				`config testdata/invalid-network.toml:8: service "ftp proxy": proxy must be a proxy URL with scheme http, https, socks5 or socks5h, got "ftp"`,
+				`config testdata/invalid-network.toml:9: service "ftp proxy": max_body must be from 1KiB to 1GiB, got 0B`,
+				`config testdata/invalid-network.toml:10: service "ftp proxy": http2 must be true or false, not a string`,
+				`config testdata/invalid-network.toml:15: service "impossible port": proxy must have a port from 1 to 65535, got "0"`,
+				`config testdata/invalid-network.toml:16: service "impossible port": max_body must be from 1KiB to 1GiB, got 2GiB`,
+				`config testdata/invalid-network.toml:17: service "impossible port": post_quantum must be true or false, not an integer`,
+			},
+		},
+		{
+			file: "invalid-port.toml",
+			want: []string{
+				`config testdata/invalid-port.toml:2: settings.heartbeat_url must have a port from 1 to 65535, got "0"`,
+				`config testdata/invalid-port.toml:6: service "port zero": url must have a port from 1 to 65535, got "0"`,
+				`config testdata/invalid-port.toml:10: service "port too large": url must have a port from 1 to 65535, got "99999"`,
+				`config testdata/invalid-port.toml:17: service "Linker": async_verification.base_url must have a port from 1 to 65535, got "65536"`,
+			},
+		},
+		{
 			file: "invalid-prune-at.toml",
 			want: []string{
 				`config testdata/invalid-prune-at.toml:2: settings.prune_at must be a UTC time of day like "03:00", got "25:00"`,

@@ -45,6 +45,13 @@ func (c *Config) Print(w io.Writer) error {
 	p.field("check_deadline", quoteDuration(s.CheckDeadline), deadlineSource)
 	p.field("canary_url", quoteOrUnset(s.CanaryURL), c.source("settings.canary_url"))
 	p.field("heartbeat_url", quoteOrUnset(redactPath(s.HeartbeatURL)), c.source("settings.heartbeat_url"))
+	proxySource := c.source("settings.proxy")
+	if proxySource == "default" {
+		proxySource = "default: HTTP_PROXY, HTTPS_PROXY, NO_PROXY"
+	}
+	p.field("proxy", showProxy(s.Proxy), proxySource)
+	p.field("max_body", strconv.Quote(FormatSize(s.MaxBody)), c.source("settings.max_body"))
+	p.field("post_quantum", strconv.FormatBool(s.PostQuantum), c.source("settings.post_quantum"))
 	p.field("incident_retention_days", strconv.Itoa(s.IncidentRetentionDays), c.source("settings.incident_retention_days"))
 	p.field("refresh", quoteDuration(s.Refresh), c.source("settings.refresh"))
 	p.flush()
@@ -91,6 +98,9 @@ func (c *Config) Print(w io.Writer) error {
 		p.field("GITHUB_TOKEN", "(not set)", "")
 	}
 	p.field("GITHUB_REPOSITORY", quoteOrUnset(c.GitHubRepository), "")
+	p.field("HTTP_PROXY", quoteOrUnset(redactUserinfo(c.ProxyEnv.HTTP)), "")
+	p.field("HTTPS_PROXY", quoteOrUnset(redactUserinfo(c.ProxyEnv.HTTPS)), "")
+	p.field("NO_PROXY", quoteOrUnset(c.ProxyEnv.NoProxy), "")
 	p.flush()
 
 	for _, svc := range c.Services {
@@ -142,6 +152,10 @@ func printService(p *printer, s uptime.Service) {
 	for _, k := range keys {
 		p.field("expect_json."+tomlKey(k), tomlValue(s.ExpectJSON[k]), "")
 	}
+	p.field("max_body", strconv.Quote(FormatSize(s.MaxBody)), "")
+	p.field("proxy", showProxy(s.Proxy), "")
+	p.field("http2", strconv.FormatBool(s.HTTP2), "")
+	p.field("post_quantum", strconv.FormatBool(s.PostQuantum), "")
 	p.field("check_type", strconv.Quote(string(s.CheckType)), "")
 	if a := s.Async; a != nil {
 		p.field("async_verification.base_url", strconv.Quote(a.BaseURL), "")
@@ -206,6 +220,32 @@ func redactPath(s string) string {
 		return secret
 	}
 	return u.Scheme + "://" + u.Host + "/<redacted>"
+}
+
+// showProxy prints a proxy setting, its userinfo (a secret) redacted.
+func showProxy(s string) string {
+	if s == "" {
+		return "(environment)"
+	}
+	return strconv.Quote(redactUserinfo(s))
+}
+
+// redactUserinfo replaces a URL's user and password with <secret>. A
+// value that does not parse is shown as <secret> whole.
+func redactUserinfo(s string) string {
+	if s == "" || s == "none" {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return secret
+	}
+	if u.User == nil {
+		return s
+	}
+	u.User = nil
+	scheme, rest, _ := strings.Cut(u.String(), "://")
+	return scheme + "://" + secret + "@" + rest
 }
 
 var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

@@ -157,6 +157,105 @@ func (t *table) duration(key string, def time.Duration, rule durationRule) time.
 	return d
 }
 
+// Sizes max_body accepts.
+const (
+	minSize = 1 << 10
+	maxSize = 1 << 30
+)
+
+// size reads a byte count: a whole number of bytes, or a string like
+// "4MiB", "512 KiB" or "1GiB".
+func (t *table) size(key string, def int64) int64 {
+	v, ok := t.get(key)
+	if !ok {
+		return def
+	}
+	const want = `must be a size like "4MiB" or "512KiB" (or a number of bytes)`
+	var n int64
+	switch v := v.(type) {
+	case int64:
+		n = v
+	case string:
+		var ok bool
+		if n, ok = parseSize(v); !ok {
+			t.fail(key, fmt.Sprintf("%s, got %q", want, clip(v)))
+			return def
+		}
+	default:
+		t.fail(key, want+", not "+tomlType(v))
+		return def
+	}
+	if n < minSize || n > maxSize {
+		t.fail(key, fmt.Sprintf("must be from 1KiB to 1GiB, got %s", FormatSize(n)))
+		return def
+	}
+	return n
+}
+
+// parseSize reads "4MiB", "4 MiB", "512KiB", "1GiB" or "1024B".
+func parseSize(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i <= 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	shift, ok := map[string]uint{"B": 0, "KiB": 10, "MiB": 20, "GiB": 30}[strings.TrimSpace(s[i:])]
+	if !ok || n > (1<<62)>>shift { // beyond that, the shift would overflow
+		return 0, false
+	}
+	return n << shift, true
+}
+
+// FormatSize writes n bytes the way max_body is written: "4MiB".
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
+// proxy reads a proxy setting: "none", or the URL of an http, https or
+// SOCKS5 proxy. Its user and password are secrets: never echoed.
+func (t *table) proxy(key, def string) string {
+	if !t.has(key) {
+		return def
+	}
+	s := strings.TrimSpace(t.str(key, ""))
+	if _, ok := t.m[key].(string); !ok {
+		return def
+	}
+	if msg := checkProxy(s); msg != "" {
+		t.fail(key, msg)
+		return def
+	}
+	return s
+}
+
+// checkProxy says what is wrong with s as a proxy setting, or "". The
+// value is never quoted: its userinfo may hold a password.
+func checkProxy(s string) string {
+	if s == "none" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.Hostname() == "":
+		return `must be "none" or a proxy URL like "http://proxy.example:3128" (the value is not shown: it may hold a password)`
+	case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5" && u.Scheme != "socks5h":
+		return fmt.Sprintf(`must be a proxy URL with scheme http, https, socks5 or socks5h, got %q`, clip(u.Scheme))
+	}
+	return checkPort(u)
+}
+
 // timeOfDay reads "HH:MM" as a duration since midnight.
 func (t *table) timeOfDay(key string, def time.Duration) time.Duration {
 	if !t.has(key) {
@@ -204,6 +303,19 @@ func checkURL(s string) string {
 		return "must not contain a user or password (put credentials in a header with ${VAR})"
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 		return fmt.Sprintf(`must be an absolute http or https URL like "https://example.org/health", got %q`, s)
+	}
+	return checkPort(u)
+}
+
+// checkPort says what is wrong with u's port, or "": url.Parse takes any
+// digits, but no connection can be made to port 0 or above 65535.
+func checkPort(u *url.URL) string {
+	p := u.Port()
+	if p == "" {
+		return ""
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("must have a port from 1 to 65535, got %q", clip(p))
 	}
 	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"reflect"
 	"slices"
@@ -11,18 +12,28 @@ import (
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
-// assertBody checks a (possibly capped) body against expect_body and
-// expect_json. It returns an empty kind when both hold.
-func assertBody(body []byte, substr string, want map[string]any) (uptime.ErrorKind, string) {
+// assertBody checks a body, read up to limit bytes, against expect_body
+// and expect_json. cutAt, when not 0, is the limit the body went past: a
+// substring not found in what was read, or JSON that could not end, is
+// then too_large, since the answer might have held; the detail says where
+// the body was cut, so that the fix (a larger max_body) is plain. It
+// returns an empty kind when both hold.
+func assertBody(body []byte, cutAt int64, substr string, want map[string]any) (uptime.ErrorKind, string) {
 	if substr != "" && !bytes.Contains(body, []byte(substr)) {
+		if cutAt > 0 {
+			return uptime.ErrTooLarge, fmt.Sprintf("body cut at %s before a match for %q", size(cutAt), substr)
+		}
 		return uptime.ErrBody, fmt.Sprintf("body does not contain %q", substr)
 	}
 	if len(want) == 0 {
 		return "", ""
 	}
-	got, ok := decodeObject(body)
-	if !ok {
-		return uptime.ErrNotJSON, "body is not a JSON object"
+	if cutAt > 0 {
+		return uptime.ErrTooLarge, cutJSON(cutAt)
+	}
+	got, why := decodeObject(body)
+	if why != "" {
+		return uptime.ErrNotJSON, why
 	}
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		v, ok := got[k]
@@ -36,15 +47,35 @@ func assertBody(body []byte, substr string, want map[string]any) (uptime.ErrorKi
 	return "", ""
 }
 
-// decodeObject decodes a JSON object keeping numbers exact.
-func decodeObject(body []byte) (map[string]any, bool) {
+// decodeObject decodes a body that is one JSON object and nothing more
+// (white space aside), keeping numbers exact; else it says why not.
+func decodeObject(body []byte) (map[string]any, string) {
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	var m map[string]any
 	if err := d.Decode(&m); err != nil || m == nil {
-		return nil, false
+		return nil, "body is not a JSON object"
 	}
-	return m, true
+	if _, err := d.Token(); err != io.EOF {
+		return nil, "body is a JSON object followed by other data"
+	}
+	return m, ""
+}
+
+// cutJSON is the detail of JSON the cap cut short.
+func cutJSON(cutAt int64) string {
+	return fmt.Sprintf("body cut at %s before the JSON ended", size(cutAt))
+}
+
+// size writes a byte count the way max_body is usually written.
+func size(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // jsonEqual compares a decoded JSON value with a value from services.toml.

@@ -26,7 +26,10 @@ func (p *Prober) asyncAttempt(ctx context.Context, svc uptime.Service) outcome {
 		// It makes Sefaria store the request; a monitor must never write.
 		return outcome{kind: uptime.ErrInternal, detail: "request_body must not contain metaDataForTracking"}
 	}
-	c := p.newClient(svc)
+	c, err := p.newClient(svc)
+	if err != nil {
+		return outcome{kind: uptime.ErrInternal, detail: err.Error()}
+	}
 	defer c.close()
 	start := p.now()
 	o := c.submitAndPoll(ctx, svc)
@@ -38,7 +41,7 @@ func (c *client) submitAndPoll(ctx context.Context, svc uptime.Service) outcome 
 	method := cmpOr(svc.Method, http.MethodPost)
 	r := c.do(ctx, method, svc.URL, svc.Body, true)
 	o := outcome{code: r.code}
-	taskID, kind, detail := submitted(r, method, svc.URL)
+	taskID, kind, detail := submitted(r)
 	if kind != "" {
 		o.kind, o.detail = kind, detail
 		return o
@@ -85,12 +88,15 @@ func (c *client) submitAndPoll(ctx context.Context, svc uptime.Service) outcome 
 }
 
 // submitted judges the submit phase: exactly 202 with a JSON task_id.
-func submitted(r response, method, rawURL string) (taskID string, kind uptime.ErrorKind, detail string) {
+func submitted(r response) (taskID string, kind uptime.ErrorKind, detail string) {
 	if r.kind != "" {
 		return "", r.kind, "submit: " + r.detail
 	}
 	if r.code != http.StatusAccepted {
-		return "", uptime.ErrStatus, fmt.Sprintf("submit: HTTP %d from %s %s, want 202", r.code, method, detailURL(rawURL))
+		return "", uptime.ErrStatus, fmt.Sprintf("submit: HTTP %d from %s, want 202", r.code, r.from)
+	}
+	if r.cutAt > 0 {
+		return "", uptime.ErrTooLarge, "submit: HTTP 202 but the " + cutJSON(r.cutAt)
 	}
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(r.body, &body); err != nil || body == nil {
@@ -125,6 +131,9 @@ func judgePoll(r response, n int) poll {
 	}
 	if r.code == http.StatusTooManyRequests {
 		return poll{kind: uptime.ErrStatus, detail: fmt.Sprintf("poll %d: HTTP 429", n)}
+	}
+	if r.cutAt > 0 {
+		return poll{kind: uptime.ErrTooLarge, detail: fmt.Sprintf("poll %d: HTTP %d but the %s", n, r.code, cutJSON(r.cutAt))}
 	}
 	var ts taskStatus
 	if err := json.Unmarshal(r.body, &ts); err != nil {

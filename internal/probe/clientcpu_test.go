@@ -5,12 +5,14 @@ package probe
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -88,6 +90,77 @@ func BenchmarkCheckClientCPU(b *testing.B) {
 	})
 }
 
+// BenchmarkHTTPSClientCPU measures, like BenchmarkCheckClientCPU, what a
+// check costs the prober alone, over https: one check at a time against
+// the child's TLS 1.3 targets, one per certificate. "ecdsa-one" presents
+// a single self-signed ECDSA certificate (the issue's table); "ecdsa" and
+// "rsa" a leaf and its intermediate, as public CAs issue them (P-256 and
+// RSA 2048). Each variant turns one of the prober's choices on or off:
+//
+//   - h1/h2: HTTP/1.1 only, or HTTP/2 on offer (the service's http2);
+//   - x25519/hybrid: the classical X25519 key share, or Go's default
+//     hybrid X25519MLKEM768 (the service's post_quantum);
+//   - full/resumed: every handshake full, or TLS sessions resumed from
+//     the prober's shared cache (Prober.ResumeFor).
+//
+// "h2,hybrid,full" is the prober before issue 14; "h1,x25519,resumed" its
+// default since. "http" is the same check over plain http in the same run.
+// docs/performance.md has the figures and the command.
+func BenchmarkHTTPSClientCPU(b *testing.B) {
+	srv := startBenchTarget(b)
+	type variant struct {
+		name             string
+		h2, hybrid, full bool
+	}
+	variants := []variant{
+		{"h2,hybrid,full", true, true, true},
+		{"h1,hybrid,full", false, true, true},
+		{"h1,hybrid,resumed", false, true, false},
+		{"h1,x25519,full", false, false, true},
+		{"h1,x25519,resumed", false, false, false},
+	}
+	for _, target := range []string{"ecdsa-one", "ecdsa", "rsa"} {
+		for _, v := range variants {
+			if target != "ecdsa-one" && v.h2 {
+				continue // HTTP/2's cost does not depend on the certificate
+			}
+			b.Run(target+"/"+v.name, func(b *testing.B) {
+				p, _ := newProber()
+				p.RootCAs = thePKI(b).roots
+				if v.full {
+					p.ResumeFor = -1
+				}
+				svc := plainService(srv.urls[target])
+				svc.ExpectJSON = map[string]any{"allReady": true}
+				svc.HTTP2, svc.PostQuantum = v.h2, v.hybrid
+				benchSerial(b, srv, p, svc)
+			})
+		}
+	}
+	b.Run("http", func(b *testing.B) {
+		p, _ := newProber()
+		svc := plainService(srv.url)
+		svc.ExpectJSON = map[string]any{"allReady": true}
+		benchSerial(b, srv, p, svc)
+	})
+}
+
+// benchSerial measures svc's checks one at a time.
+func benchSerial(b *testing.B, srv *benchTarget, p *Prober, svc uptime.Service) {
+	b.Helper()
+	if r := p.Check(context.Background(), svc); r.Status != uptime.Up { // and a first session to resume
+		b.Fatalf("Check() = %+v, want up", r)
+	}
+	b.ReportAllocs()
+	measureCPU(b, srv, func() {
+		for b.Loop() {
+			if r := p.Check(context.Background(), svc); r.Status != uptime.Up {
+				b.Fatalf("Check() = %+v, want up", r)
+			}
+		}
+	})
+}
+
 // measureCPU runs loop and reports this process's and the target's CPU
 // time per iteration.
 func measureCPU(b *testing.B, srv *benchTarget, loop func()) {
@@ -142,18 +215,34 @@ func freshExchange(b *testing.B, d *net.Dialer, addr string, req, buf []byte) {
 	}
 }
 
-// benchTarget is the child process serving the benchmark's target. A line
-// on its stdin asks for its CPU time so far; closing stdin ends it.
+// benchTarget is the child process serving the benchmark's targets. A
+// line on its stdin asks for its CPU time so far; closing stdin ends it.
 type benchTarget struct {
-	url string
-	in  io.WriteCloser
-	out *bufio.Reader
+	urls map[string]string // "http", and one https target per certificate ("ecdsa-one", "ecdsa", "rsa")
+	url  string            // urls["http"]
+	in   io.WriteCloser
+	out  *bufio.Reader
+}
+
+// pkiEnv names the folder of the PEM files the child's https targets
+// present, written by the parent from the test PKI.
+const pkiEnv = "STATUSGEN_PROBE_BENCH_PKI"
+
+// benchChains are the certificates the child serves https with, by target name.
+func benchChains(p *testPKI) map[string]chain {
+	return map[string]chain{"ecdsa-one": p.single, "ecdsa": p.ecdsa, "rsa": p.rsa}
 }
 
 func startBenchTarget(b *testing.B) *benchTarget {
 	b.Helper()
+	dir := b.TempDir()
+	for name, c := range benchChains(thePKI(b)) {
+		if _, err := c.writePEM(dir, name); err != nil {
+			b.Fatal(err)
+		}
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), serverEnv+"=1")
+	cmd.Env = append(os.Environ(), serverEnv+"=1", pkiEnv+"="+dir)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -170,12 +259,20 @@ func startBenchTarget(b *testing.B) *benchTarget {
 		in.Close()
 		cmd.Wait()
 	})
-	t := &benchTarget{in: in, out: bufio.NewReader(out)}
-	addr, err := t.out.ReadString('\n')
+	t := &benchTarget{in: in, out: bufio.NewReader(out), urls: map[string]string{}}
+	line, err := t.out.ReadString('\n')
 	if err != nil {
 		b.Fatalf("benchmark target did not start: %v", err)
 	}
-	t.url = "http://" + strings.TrimSpace(addr) + "/healthz"
+	for _, f := range strings.Fields(line) { // name=address
+		name, addr, _ := strings.Cut(f, "=")
+		scheme := "https://"
+		if name == "http" {
+			scheme = "http://"
+		}
+		t.urls[name] = scheme + addr + "/healthz"
+	}
+	t.url = t.urls["http"]
 	return t
 }
 
@@ -196,24 +293,44 @@ func (t *benchTarget) cpu(b *testing.B) time.Duration {
 	return time.Duration(ns)
 }
 
-// serveBenchTarget is the child's whole life: print the address, serve,
-// answer CPU queries, exit when stdin closes.
+// serveBenchTarget is the child's whole life: print the addresses, serve,
+// answer CPU queries, exit when stdin closes. Its https targets are Go's
+// TLS 1.3 server with session tickets and HTTP/2 on offer, as most are.
 func serveBenchTarget() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, "benchmark target:", err)
 		os.Exit(1)
 	}
-	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, `{"allReady": true}`)
-	}))
-	fmt.Println(ln.Addr())
+	})
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fail(err)
+		}
+		return ln
+	}
+	ln := listen()
+	go http.Serve(ln, h)
+	addrs := []string{"http=" + ln.Addr().String()}
+	for _, name := range []string{"ecdsa-one", "ecdsa", "rsa"} {
+		path := filepath.Join(os.Getenv(pkiEnv), name+".pem")
+		cert, err := tls.LoadX509KeyPair(path, path)
+		if err != nil {
+			fail(err)
+		}
+		ln := listen()
+		srv := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
+		go srv.ServeTLS(ln, "", "")
+		addrs = append(addrs, name+"="+ln.Addr().String())
+	}
+	fmt.Println(strings.Join(addrs, " "))
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		var ru syscall.Rusage
 		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			fmt.Fprintln(os.Stderr, "benchmark target:", err)
-			os.Exit(1)
+			fail(err)
 		}
 		fmt.Println(cpuTime(ru).Nanoseconds())
 	}

@@ -23,7 +23,7 @@ const (
 	hostileDeadline = 2 * time.Second
 	hostileTimeout  = 400 * time.Millisecond
 	// maxGrowth bounds the bytes one attempt may allocate, whatever the
-	// target sends: the body cap is 1 MiB, the header cap 64 KiB. Reading a
+	// target sends: the body cap is 4 MiB, the header cap 1 MiB. Reading a
 	// 1 GiB body whole would allocate over sixty times more.
 	maxGrowth = 16 << 20
 )
@@ -50,7 +50,7 @@ func TestCheckHostileTargets(t *testing.T) {
 				}
 			})
 		}, uptime.ErrTimeout},
-		{"header flood past the 64 KiB cap", func(t *testing.T, p *Prober, svc *uptime.Service) string {
+		{"header flood past the 1 MiB cap", func(t *testing.T, p *Prober, svc *uptime.Service) string {
 			return tcpServer(t, func(c net.Conn) {
 				io.WriteString(c, "HTTP/1.1 200 OK\r\n")
 				line := []byte("X-Flood: " + strings.Repeat("a", 1000) + "\r\n")
@@ -67,7 +67,7 @@ func TestCheckHostileTargets(t *testing.T) {
 				w.Header().Set("Content-Length", strconv.Itoa(1<<30))
 				io.CopyN(w, zeros{}, 1<<30)
 			}).URL
-		}, uptime.ErrBody},
+		}, uptime.ErrTooLarge},
 		{"endless chunked body as JSON", func(t *testing.T, p *Prober, svc *uptime.Service) string {
 			svc.ExpectJSON = map[string]any{"allReady": true}
 			return newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +78,7 @@ func TestCheckHostileTargets(t *testing.T) {
 					}
 				}
 			}).URL
-		}, uptime.ErrNotJSON},
+		}, uptime.ErrTooLarge},
 		{"connection reset before an answer", func(t *testing.T, p *Prober, svc *uptime.Service) string {
 			return tcpServer(t, func(c net.Conn) { reset(c) })
 		}, uptime.ErrConnect},

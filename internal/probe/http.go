@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +23,10 @@ var errTooManyRedirects = errors.New("stopped after 10 redirects")
 // plainAttempt is one attempt of a plain HTTP check: one request, its status
 // compared with the expected ones, then the body assertions.
 func (p *Prober) plainAttempt(ctx context.Context, svc uptime.Service) outcome {
-	c := p.newClient(svc)
+	c, err := p.newClient(svc)
+	if err != nil {
+		return outcome{kind: uptime.ErrInternal, detail: err.Error()}
+	}
 	defer c.close()
 	method := cmpOr(svc.Method, http.MethodGet)
 
@@ -38,122 +41,54 @@ func (p *Prober) plainAttempt(ctx context.Context, svc uptime.Service) outcome {
 	}
 	if !statusExpected(r.code, svc.ExpectedStatus) {
 		o.kind = uptime.ErrStatus
-		if r.code >= 300 && r.code < 400 && !svc.FollowRedirects {
+		switch {
+		case r.code == http.StatusProxyAuthRequired:
+			// Only a proxy says 407: the monitor's credentials for it are wrong.
+			o.kind = uptime.ErrInternal
+		case r.code >= 300 && r.code < 400 && !svc.FollowRedirects:
 			// An unexpected redirect is worth naming as such: the fix is
 			// usually the URL or follow_redirects, not the service.
 			o.kind = uptime.ErrRedirect
 		}
-		o.detail = fmt.Sprintf("HTTP %d from %s %s, want %s", r.code, method, detailURL(svc.URL), wantStatus(svc.ExpectedStatus))
+		o.detail = fmt.Sprintf("HTTP %d from %s, want %s", r.code, r.from, wantStatus(svc.ExpectedStatus))
 		return o
 	}
 	if keep {
-		o.kind, o.detail = assertBody(r.body, svc.ExpectBody, svc.ExpectJSON)
+		o.kind, o.detail = assertBody(r.body, r.cutAt, svc.ExpectBody, svc.ExpectJSON)
 	}
 	return o
 }
 
-// maxHeaderBytes caps a response's headers.
-const maxHeaderBytes = 64 << 10
-
-// client is one attempt's HTTP client. Every request it sends dials afresh
-// and its connection is closed after the answer, so a stale keep-alive
-// connection can never hide an outage. It is its own RoundTripper: plain
-// http goes out on a bare connection (see Prober.roundTrip), https through
-// a transport of the attempt's own. http.Client stays on top of both for
-// redirects and checkRedirect.
+// client is one attempt's HTTP client: http.Client, for redirects and
+// checkRedirect, over the transport the service's settings select (see
+// client.go). Every request it sends dials afresh.
 type client struct {
 	p       *Prober
 	svc     uptime.Service
 	hc      http.Client
-	tls     *http.Transport // made at the attempt's first https request
+	close   func() // releases an attempt's own transport
 	maxBody int64
 }
 
-func (p *Prober) newClient(svc uptime.Service) *client {
-	p.init.Do(p.build)
-	c := &client{p: p, svc: svc, maxBody: p.maxBody()}
-	c.hc = http.Client{Transport: c, CheckRedirect: c.checkRedirect}
-	return c
+func (p *Prober) newClient(svc uptime.Service) (*client, error) {
+	t, closeIdle, err := p.transport(svc)
+	if err != nil {
+		return nil, err
+	}
+	c := &client{p: p, svc: svc, close: closeIdle, maxBody: p.maxBody(svc)}
+	c.hc = http.Client{Transport: t, CheckRedirect: c.checkRedirect}
+	return c, nil
 }
 
-// build makes what every check shares: the dialer, and the transport for
-// the rare plain-http URL whose host needs IDNA (see RoundTrip). Neither
-// holds a connection between requests.
-func (p *Prober) build() {
-	// A connection lives for one request, far less than the first TCP
-	// keep-alive probe would wait; enabling them costs syscalls per check.
-	p.dialer = net.Dialer{KeepAlive: -1}
-	// HTTP/1 only, keep-alives off: each request gets a new connection,
-	// closed once its body is read, and nothing is pooled, so one transport
-	// serves every check at once. No proxy from the environment: the
-	// monitor should see a service the way the public reaches it. The
-	// per-request timeout is the request's context (see do), which starts
-	// before the dial, so it also bounds the headers.
-	var h1 http.Protocols
-	h1.SetHTTP1(true)
-	p.plain = &http.Transport{
-		DialContext:            p.dial,
-		DisableKeepAlives:      true,
-		Protocols:              &h1,
-		MaxResponseHeaderBytes: maxHeaderBytes,
-	}
-}
-
-// RoundTrip sends plain http on a bare connection and https through the
-// attempt's own transport. HTTPS cannot share one: an HTTP/2 transport
-// hands a new request to any open connection to the same host, so two
-// checks of one host running at once would share a connection,
-// keep-alives off or not. A TLS handshake costs far more than the
-// transport anyway. A host that is not ASCII goes through the shared
-// plain transport, which converts it to its IDNA (xn--) form for the dial,
-// as does anything that is neither http nor https (it reports the
-// unsupported scheme).
-func (c *client) RoundTrip(req *http.Request) (*http.Response, error) {
-	switch {
-	case req.URL.Scheme == "http" && isASCII(req.URL.Host):
-		return c.p.roundTrip(req)
-	case req.URL.Scheme != "https":
-		return c.p.plain.RoundTrip(req)
-	}
-	if c.tls == nil {
-		c.tls = &http.Transport{
-			DialContext:            c.p.dial,
-			DisableKeepAlives:      true,
-			ForceAttemptHTTP2:      true,
-			TLSHandshakeTimeout:    c.svc.Timeout,
-			ResponseHeaderTimeout:  c.svc.Timeout,
-			MaxResponseHeaderBytes: maxHeaderBytes,
-		}
-	}
-	return c.tls.RoundTrip(req)
-}
-
-func (c *client) close() {
-	if c.tls != nil {
-		c.tls.CloseIdleConnections()
-	}
-}
-
-// requestCtxKey carries a request's own context to the dialer. net/http
-// dials with a context detached from the request, so that a later request
-// may take the connection; with keep-alives off none ever will, and a dial
-// that outlived its request (to a black-holed address, say) would hold a
-// goroutine and a socket for minutes.
-type requestCtxKey struct{}
-
-func (p *Prober) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	if rc, ok := ctx.Value(requestCtxKey{}).(context.Context); ok {
-		ctx = rc
-	}
-	if p.DialContext != nil {
-		return p.DialContext(ctx, network, addr)
-	}
-	return p.dialer.DialContext(ctx, network, addr)
-}
-
-// checkRedirect enforces follow_redirects and the redirect limit, and keeps
-// secret headers on the original host: Go drops Authorization and Cookie on
-// a cross-host redirect but copies every other header, ${VAR} ones included.
+// checkRedirect enforces follow_redirects and the redirect limit, never
+// sends a Referer (Go adds one naming the previous URL, query string
+// included), and decides where the check's credentials go: to every hop
+// on the original host, an upgrade from http to https included, and
+// nowhere once the chain has gone to another host (a subdomain too) or
+// from https back to http, even if a later hop comes back. Credentials
+// are secret headers (${VAR}) and Authorization, Cookie and
+// Proxy-Authorization however written. Go would keep Authorization on a
+// subdomain and on a downgrade, and copies every other header anywhere.
 func (c *client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if !c.svc.FollowRedirects {
 		return http.ErrUseLastResponse
@@ -161,31 +96,57 @@ func (c *client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > maxRedirects { // via holds the original request and every redirect so far
 		return errTooManyRedirects
 	}
-	// Once the chain has left the original host (or scheme), secrets stay
-	// behind even if a later hop comes back.
-	left := offOrigin(via[0], req)
-	for _, r := range via[1:] {
-		left = left || offOrigin(via[0], r)
-	}
-	if left {
-		for _, h := range c.svc.Headers {
-			if h.Secret {
-				req.Header.Del(h.Name)
-			}
+	req.Header.Del("Referer")
+	keep := credentialsMayFollow(via, req)
+	for _, h := range c.svc.Headers {
+		switch {
+		case strings.EqualFold(h.Name, "Host"):
+		case isCredential(h) && !keep:
+			req.Header.Del(h.Name)
+		default:
+			req.Header.Set(h.Name, h.Value) // a Referer the service sets is its own
 		}
 	}
 	return nil
 }
 
-func offOrigin(orig, r *http.Request) bool {
-	return !strings.EqualFold(r.URL.Host, orig.URL.Host) || r.URL.Scheme != orig.URL.Scheme
+// credentialsMayFollow reports whether every request of the chain, next
+// included, went to the original host and none went from https to http.
+func credentialsMayFollow(via []*http.Request, next *http.Request) bool {
+	host := via[0].URL.Hostname()
+	secure := false
+	hop := func(u *url.URL) bool {
+		if !strings.EqualFold(u.Hostname(), host) {
+			return false
+		}
+		if u.Scheme == "https" {
+			secure = true
+		}
+		return u.Scheme == "https" || !secure
+	}
+	for _, r := range via {
+		if !hop(r.URL) {
+			return false
+		}
+	}
+	return hop(next.URL)
 }
 
-// response is what one request found: the status and a capped body, or a
-// failure kind with its raw detail.
+func isCredential(h uptime.Header) bool {
+	switch http.CanonicalHeaderKey(h.Name) {
+	case "Authorization", "Cookie", "Proxy-Authorization":
+		return true
+	}
+	return h.Secret
+}
+
+// response is what one request found: the status, who gave it, and a
+// capped body, or a failure kind with its raw detail.
 type response struct {
 	code    int
+	from    string // the method and URL that answered, sanitized; "after N redirects" when there were
 	body    []byte
+	cutAt   int64 // when the body went on past the cap, the cap; else 0
 	latency time.Duration
 	kind    uptime.ErrorKind
 	detail  string
@@ -194,7 +155,7 @@ type response struct {
 // do sends one request under the service's per-request timeout and reads
 // at most maxBody bytes of the answer, keeping them if keep is set.
 // Latency runs to the end of that read.
-func (c *client) do(ctx context.Context, method, url, body string, keep bool) response {
+func (c *client) do(ctx context.Context, method, rawURL, body string, keep bool) response {
 	if c.svc.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.svc.Timeout)
@@ -204,12 +165,11 @@ func (c *client) do(ctx context.Context, method, url, body string, keep bool) re
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(context.WithValue(ctx, requestCtxKey{}, ctx), method, url, rd)
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, requestCtxKey{}, ctx), method, rawURL, rd)
 	if err != nil {
 		// The text of a bad URL may hold a secret; name the problem only.
 		return response{kind: uptime.ErrInternal, detail: "cannot build the " + method + " request: check url and method"}
 	}
-	req.Close = true // the connection is not reused, and the server may know it
 	req.Header.Set("User-Agent", c.p.UserAgent)
 	for _, h := range c.svc.Headers {
 		if strings.EqualFold(h.Name, "Host") {
@@ -223,46 +183,95 @@ func (c *client) do(ctx context.Context, method, url, body string, keep bool) re
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		r := response{latency: c.p.now().Sub(start)}
-		r.kind, r.detail = failure(ctx, method+" "+detailURL(url), err, r.latency)
+		r.kind, r.detail = failure(ctx, failedRequest(err, method, rawURL), err, r.latency)
 		return r
 	}
 	defer resp.Body.Close()
-	r := response{code: resp.StatusCode}
+	r := response{code: resp.StatusCode, from: answered(resp)}
 	if keep {
-		r.body, err = readBody(resp.Body, resp.ContentLength, c.maxBody)
+		var cut bool
+		r.body, cut, err = readBody(resp.Body, resp.ContentLength, c.maxBody)
+		if cut {
+			r.cutAt = c.maxBody
+		}
 	} else {
 		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, c.maxBody))
 	}
 	r.latency = c.p.now().Sub(start)
 	if err != nil {
-		r.kind, r.detail = failure(ctx, method+" "+detailURL(url)+" body", err, r.latency)
+		where := r.from + " body"
+		if resp.Uncompressed {
+			where += " (gzip)"
+		}
+		r.kind, r.detail = failure(ctx, where, err, r.latency)
 	}
 	return r
+}
+
+// answered names the request whose answer resp is: its method and URL,
+// sanitized, and how many redirects led there.
+func answered(resp *http.Response) string {
+	req := resp.Request
+	s := req.Method + " " + sanitizedURL(req.URL)
+	n := 0
+	for r := req; r.Response != nil && r.Response.Request != nil; r = r.Response.Request {
+		n++
+	}
+	switch n {
+	case 0:
+		return s
+	case 1:
+		return s + " after 1 redirect"
+	}
+	return fmt.Sprintf("%s after %d redirects", s, n)
+}
+
+// failedRequest names the request a transport error is about: the hop of
+// a redirect chain that failed (net/http may give it relative to the
+// previous one), else the configured one, which also names a chain that
+// was too long.
+func failedRequest(err error, method, rawURL string) string {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.URL != "" && !errors.Is(err, errTooManyRedirects) {
+		if base, perr := url.Parse(rawURL); perr == nil {
+			if u, perr := base.Parse(ue.URL); perr == nil && u.Host != "" {
+				return strings.ToUpper(ue.Op) + " " + sanitizedURL(u)
+			}
+		}
+	}
+	return method + " " + detailURL(rawURL)
 }
 
 // readBody reads r to its end or to limit bytes, like io.ReadAll on an
 // io.LimitReader, but sized from the Content-Length when there is one, so
 // that a body of a few KiB is not copied through a chain of growing
 // buffers. The length is the server's word, so it is trusted only up to
-// 64 KiB; beyond that the buffer grows as it fills.
-func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
+// 64 KiB; beyond that the buffer grows as it fills. cut reports that the
+// body went on past limit.
+func readBody(r io.Reader, contentLength, limit int64) (body []byte, cut bool, err error) {
 	size := int64(512)
 	if contentLength >= 0 {
 		size = min(contentLength, limit, 64<<10) + 1 // room to see io.EOF without growing
 	}
 	b := make([]byte, 0, size)
-	lr := io.LimitedReader{R: r, N: limit}
+	lr := io.LimitedReader{R: r, N: limit + 1} // one byte more tells a cut body from one that fits
 	for {
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+			// Doubling, where append grows a large slice by a quarter: a
+			// body at the cap then costs about twice the cap, not five times.
+			nb := make([]byte, len(b), min(2*int64(cap(b)), limit+1))
+			copy(nb, b)
+			b = nb
 		}
 		n, err := lr.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
+		switch {
+		case int64(len(b)) > limit:
+			return b[:limit], true, nil
+		case err == io.EOF:
+			return b, false, nil
+		case err != nil:
+			return b, false, err
 		}
 	}
 }
@@ -271,11 +280,13 @@ func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
 // request URL's query or userinfo, and without any header value.
 func failure(ctx context.Context, where string, err error, elapsed time.Duration) (uptime.ErrorKind, string) {
 	kind := classify(ctx, err)
-	switch kind {
-	case uptime.ErrTimeout:
+	switch {
+	case kind == uptime.ErrTimeout:
 		return kind, fmt.Sprintf("%s: no answer within %s", where, elapsed.Round(time.Millisecond))
-	case uptime.ErrRedirect:
+	case kind == uptime.ErrRedirect:
 		return kind, fmt.Sprintf("%s: %v", where, errTooManyRedirects)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return kind, where + ": the answer broke off (unexpected EOF)"
 	}
 	return kind, where + ": " + innerError(err)
 }

@@ -269,7 +269,7 @@ func TestCheckBodyCap(t *testing.T) {
 		kind    uptime.ErrorKind
 	}{
 		{"endless body cut at the cap", endless, 5 * time.Second, func(s *uptime.Service) { s.ExpectBody = `"allReady": true` }, uptime.Up, ""},
-		{"a capped body is not JSON", endless, 5 * time.Second, func(s *uptime.Service) { s.ExpectJSON = map[string]any{"allReady": true} }, uptime.Down, uptime.ErrNotJSON},
+		{"JSON cut by the cap", endless, 5 * time.Second, func(s *uptime.Service) { s.ExpectJSON = map[string]any{"allReady": true} }, uptime.Down, uptime.ErrTooLarge},
 		{"trickling body ends by the timeout", trickle, 100 * time.Millisecond, nil, uptime.Down, uptime.ErrTimeout},
 	}
 	for _, tt := range tests {

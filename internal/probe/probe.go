@@ -8,7 +8,7 @@
 //
 //  1. the service's verdict on the work: task_failed, bad_result (and
 //     internal, the check's own configuration, the same in every attempt);
-//  2. a wrong answer: status, redirect, body, not_json, no_task_id;
+//  2. a wrong answer: status, redirect, body, not_json, too_large, no_task_id;
 //  3. a failed connection: dns, connect, tls, protocol;
 //  4. no answer in time: timeout, task_timeout;
 //  5. an attempt the check's deadline cut short, whatever its kind.
@@ -19,9 +19,11 @@ package probe
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -33,27 +35,44 @@ import (
 
 // Prober runs checks. The zero value is not usable; fill the fields.
 // A Prober holds no connection between checks (every request dials
-// afresh), so one may run many checks at once.
+// afresh), only TLS sessions, so one may run many checks at once.
 type Prober struct {
 	// UserAgent is "statusgen/<version> (+<status_page_url>)", set by the caller.
 	UserAgent string
-	// Now is the clock for Result.Time and latency; nil means time.Now.
+	// Now is the clock for Result.Time, latency and the TLS session
+	// cache's periods; nil means time.Now.
 	Now func() time.Time
-	// MaxBody caps the bytes read from any body; 0 means 1 MiB.
+	// MaxBody caps the bytes read from a body for services without their
+	// own max_body; 0 means DefaultMaxBody.
 	MaxBody int64
 	// Sleep waits between attempts and polls; nil means a real timer
 	// honouring ctx. Tests inject one that returns at once.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// DialContext opens connections, for tests; nil means a net.Dialer.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Proxy is the route of services whose proxy setting is "" (by
+	// default, the environment's HTTP_PROXY, HTTPS_PROXY and NO_PROXY,
+	// built by the caller); nil means a direct connection.
+	Proxy func(*http.Request) (*url.URL, error)
+	// RootCAs are the certificate authorities checks trust; nil means
+	// the system's (on Linux, SSL_CERT_FILE and SSL_CERT_DIR may name them).
+	RootCAs *x509.CertPool
+	// ResumeFor is how long TLS sessions are resumed before each host gets
+	// a full handshake again; 0 means DefaultResumeFor, negative never resume.
+	ResumeFor time.Duration
+	// Sessions is how many hosts' TLS sessions are kept; 0 means 1024.
+	Sessions int
 
-	init   sync.Once       // builds the two below at the first check
-	dialer net.Dialer      // used when DialContext is nil
-	plain  *http.Transport // for plain http to a non-ASCII host, shared by every check
+	init       sync.Once // builds the fields below at the first check
+	dialer     net.Dialer
+	sessions   *sessionCache
+	mu         sync.Mutex
+	transports map[route]*http.Transport
 }
 
-// DefaultMaxBody is the body cap used when Prober.MaxBody is 0.
-const DefaultMaxBody = 1 << 20
+// DefaultMaxBody is the body cap used when neither the service nor the
+// Prober sets one.
+const DefaultMaxBody = 4 << 20
 
 // minAttempt is the least time worth starting an attempt with: when the
 // deadline leaves less than retry_delay plus this, no further attempt starts,
@@ -116,7 +135,7 @@ func (p *Prober) Check(ctx context.Context, svc uptime.Service) uptime.Result {
 		res.Status = uptime.Down
 		res.Error = kept.kind
 		// Secrets go before Sanitize can cut one in half at its length limit.
-		res.Detail = Sanitize(redactSecrets(kept.detail, svc.Headers))
+		res.Detail = Sanitize(redactSecrets(kept.detail, svc))
 	case svc.DegradedAfter > 0 && kept.latency > svc.DegradedAfter:
 		res.Status = uptime.Degraded
 	}
@@ -142,7 +161,7 @@ func decisiveness(o outcome) int {
 	switch o.kind {
 	case uptime.ErrTaskFailed, uptime.ErrBadResult, uptime.ErrInternal:
 		return 4
-	case uptime.ErrStatus, uptime.ErrRedirect, uptime.ErrBody, uptime.ErrNotJSON, uptime.ErrNoTaskID:
+	case uptime.ErrStatus, uptime.ErrRedirect, uptime.ErrBody, uptime.ErrNotJSON, uptime.ErrTooLarge, uptime.ErrNoTaskID:
 		return 3
 	case uptime.ErrTimeout, uptime.ErrTaskTimeout:
 		return 1
@@ -169,8 +188,11 @@ func (p *Prober) now() time.Time {
 	return time.Now()
 }
 
-func (p *Prober) maxBody() int64 {
-	if p.MaxBody > 0 {
+func (p *Prober) maxBody(svc uptime.Service) int64 {
+	switch {
+	case svc.MaxBody > 0:
+		return svc.MaxBody
+	case p.MaxBody > 0:
 		return p.MaxBody
 	}
 	return DefaultMaxBody

@@ -23,9 +23,13 @@ func Due(now, last time.Time, every time.Duration, transitioned bool) bool {
 // NewClient returns a GitHub API client that sends token on every request.
 // The token lives only in the transport: it is never part of a URL, an
 // error or a log line.
-func NewClient(token string) *github.Client {
+func NewClient(token string) *github.Client { return NewClientVia(token, nil) }
+
+// NewClientVia is NewClient sending its requests through base (nil:
+// http.DefaultTransport), which chooses the route, a proxy for one.
+func NewClientVia(token string, base http.RoundTripper) *github.Client {
 	return github.NewClient(&http.Client{
-		Transport:     &TokenTransport{Token: token},
+		Transport:     &TokenTransport{Token: token, Base: base},
 		Timeout:       60 * time.Second,
 		CheckRedirect: sameHostRedirect,
 	})

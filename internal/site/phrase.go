@@ -24,7 +24,11 @@ func Phrase(kind uptime.ErrorKind, code int) string {
 			return fmt.Sprintf("Unexpected response (HTTP %d)", code)
 		}
 		return "Unexpected response"
-	case uptime.ErrProtocol, uptime.ErrBody, uptime.ErrNotJSON, uptime.ErrNoTaskID, uptime.ErrBadResult:
+	case uptime.ErrProtocol:
+		return "Invalid response" // it answered, so never "unreachable"
+	case uptime.ErrTooLarge:
+		return "Response too large"
+	case uptime.ErrBody, uptime.ErrNotJSON, uptime.ErrNoTaskID, uptime.ErrBadResult:
 		return "Not responding correctly"
 	case uptime.ErrTaskFailed:
 		return "Task failed"

@@ -84,6 +84,8 @@ func TestPhrase(t *testing.T) {
 		{uptime.ErrDNS, 0, "Service unreachable"},
 		{uptime.ErrConnect, 0, "Service unreachable"},
 		{uptime.ErrTLS, 0, "Secure connection failed"},
+		{uptime.ErrProtocol, 200, "Invalid response"},
+		{uptime.ErrTooLarge, 200, "Response too large"},
 		{uptime.ErrStatus, 503, "Unexpected response (HTTP 503)"},
 		{uptime.ErrStatus, 0, "Unexpected response"},
 		{uptime.ErrStatus, 99999, "Unexpected response"},

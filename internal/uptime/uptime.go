@@ -46,11 +46,12 @@ const (
 	ErrDNS         ErrorKind = "dns"          // the host name did not resolve
 	ErrConnect     ErrorKind = "connect"      // refused, reset or unreachable
 	ErrTLS         ErrorKind = "tls"          // handshake or certificate failure
-	ErrProtocol    ErrorKind = "protocol"     // the peer did not speak HTTP
+	ErrProtocol    ErrorKind = "protocol"     // the answer was not valid HTTP: framing, headers or content encoding
 	ErrRedirect    ErrorKind = "redirect"     // too many redirects, or a redirect when not following
 	ErrStatus      ErrorKind = "status"       // an HTTP status other than the expected one(s)
 	ErrBody        ErrorKind = "body"         // the body failed its assertion, or could not be read
 	ErrNotJSON     ErrorKind = "not_json"     // a JSON answer was expected and something else came
+	ErrTooLarge    ErrorKind = "too_large"    // the body passed max_body before its assertion could hold
 	ErrNoTaskID    ErrorKind = "no_task_id"   // async submit answered without a task_id
 	ErrTaskFailed  ErrorKind = "task_failed"  // async task ended FAILURE or REVOKED
 	ErrTaskTimeout ErrorKind = "task_timeout" // async task still not ready when the poll budget ran out
@@ -62,7 +63,7 @@ const (
 // ErrorKinds lists every kind, in a stable order, for validation and docs.
 var ErrorKinds = []ErrorKind{
 	ErrTimeout, ErrDNS, ErrConnect, ErrTLS, ErrProtocol, ErrRedirect, ErrStatus,
-	ErrBody, ErrNotJSON, ErrNoTaskID, ErrTaskFailed, ErrTaskTimeout, ErrBadResult,
+	ErrBody, ErrNotJSON, ErrTooLarge, ErrNoTaskID, ErrTaskFailed, ErrTaskTimeout, ErrBadResult,
 	ErrCanary, ErrInternal,
 }
 
@@ -108,6 +109,11 @@ type Service struct {
 	ExpectJSON       map[string]any
 	CheckType        CheckType
 	Async            *AsyncVerification // set only for async_two_phase
+
+	MaxBody     int64  // bytes of a body read at most; 0: the prober's default
+	Proxy       string // "" the prober's default route, "none" a direct connection, or a proxy URL (its userinfo is a secret)
+	HTTP2       bool   // offer HTTP/2; a check speaks HTTP/1.1 otherwise
+	PostQuantum bool   // offer Go's default hybrid key exchange (X25519MLKEM768); X25519 alone otherwise
 }
 
 // Result is the outcome of one service's check in one cycle: one line of

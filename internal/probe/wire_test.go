@@ -2,11 +2,13 @@ package probe
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,7 +37,8 @@ func TestCheckInformationalAnswers(t *testing.T) {
 			uptime.Down, uptime.ErrStatus, 503},
 		{"101 nobody asked for", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
 			uptime.Down, uptime.ErrStatus, 101},
-		{"100 Continue and nothing after", "HTTP/1.1 100 Continue\r\n\r\n", uptime.Down, uptime.ErrConnect, 0},
+		// The server began its answer and broke off: it was there.
+		{"100 Continue and nothing after", "HTTP/1.1 100 Continue\r\n\r\n", uptime.Down, uptime.ErrProtocol, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +54,7 @@ func TestCheckInformationalAnswers(t *testing.T) {
 }
 
 // TestCheckInformationalFlood: endless 1xx answers count towards the
-// 64 KiB header cap, like one endless header.
+// 1 MiB header cap, like one endless header.
 func TestCheckInformationalFlood(t *testing.T) {
 	url := tcpServer(t, func(c net.Conn) {
 		for {
@@ -72,7 +75,7 @@ func TestCheckInformationalFlood(t *testing.T) {
 
 // TestCheckRequestOnTheWire: what a server sees of a plain check, on the
 // first request and on a redirect's: HTTP/1.1, Connection: close, the
-// User-Agent, and no Accept-Encoding, so the answer is never compressed.
+// User-Agent, and gzip accepted (the transport decompresses it).
 func TestCheckRequestOnTheWire(t *testing.T) {
 	type seen struct {
 		proto, ua, acceptEncoding string
@@ -92,7 +95,7 @@ func TestCheckRequestOnTheWire(t *testing.T) {
 	svc := plainService(srv.URL + "/moved")
 	svc.FollowRedirects = true
 	checkResult(t, p.Check(context.Background(), svc), uptime.Up, "")
-	want := seen{"HTTP/1.1", testUA, "", true}
+	want := seen{"HTTP/1.1", testUA, "gzip", true}
 	mu.Lock()
 	defer mu.Unlock()
 	for _, path := range []string{"/moved", "/landing"} {
@@ -211,61 +214,6 @@ func TestCheckInternationalHost(t *testing.T) {
 	}
 }
 
-// TestBodyAfterClose: an answer's read buffer goes back to a pool when its
-// body is closed, so a read after Close must fail rather than see another
-// check's answer; checks run at once each get their own body.
-func TestBodyAfterClose(t *testing.T) {
-	var n int64
-	var mu sync.Mutex
-	url := tcpServer(t, func(c net.Conn) {
-		mu.Lock()
-		n++
-		body := strings.Repeat(string(rune('a'+n%26)), 3000)
-		mu.Unlock()
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n"+body)
-	})
-	p, _ := newProber()
-	get := func() *http.Response {
-		req, err := http.NewRequest(http.MethodGet, url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := p.roundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-	first := get()
-	first.Body.Close()
-	second := get()
-	defer second.Body.Close()
-	if n, err := first.Body.Read(make([]byte, 10)); n != 0 || err == nil {
-		t.Errorf("Read after Close = %d, %v; want 0 and an error", n, err)
-	}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			resp := get()
-			defer resp.Body.Close()
-			data, err := io.ReadAll(resp.Body)
-			if err != nil || !oneLetter(data, 3000) {
-				t.Errorf("body = %d bytes (%q…), %v; want 3000 of one letter", len(data), data[:min(len(data), 8)], err)
-			}
-		})
-	}
-	wg.Wait()
-	data, err := io.ReadAll(second.Body)
-	if err != nil || !oneLetter(data, 3000) {
-		t.Errorf("second body = %d bytes, %v; want 3000 of one letter", len(data), err)
-	}
-}
-
-// oneLetter reports whether data is n times the same byte.
-func oneLetter(data []byte, n int) bool {
-	return len(data) == n && n > 0 && bytes.Count(data, data[:1]) == n
-}
-
 // TestCheckResetsItsConnection: once the answer is read the check resets
 // the connection, so the server sees ECONNRESET on its next read rather
 // than a FIN, and neither end holds the connection in TIME_WAIT.
@@ -286,4 +234,129 @@ func TestCheckResetsItsConnection(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the server's read never returned")
 	}
+}
+
+// TestCheckMalformedAnswers: a server that answered, but not in valid HTTP
+// framing or content encoding, is protocol, with a detail that says what
+// was wrong, never connect ("Service unreachable" on the page). A
+// connection that ends without any answer, or is reset, stays connect.
+func TestCheckMalformedAnswers(t *testing.T) {
+	notGzip := "this is not gzip at all"
+	tests := []struct {
+		name   string
+		reply  string // written whole, then the connection closes
+		kind   uptime.ErrorKind
+		detail string // in the detail
+	}{
+		{"body shorter than its Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc",
+			uptime.ErrProtocol, "body: the answer broke off (unexpected EOF)"},
+		{"chunk size that is not hex", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+			uptime.ErrProtocol, "invalid byte in chunk length"},
+		{"chunked body without its last chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+			uptime.ErrProtocol, "body: the answer broke off (unexpected EOF)"},
+		{"two Content-Lengths", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+			uptime.ErrProtocol, "multiple Content-Length"},
+		{"Content-Length: ten", "HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\nabc",
+			uptime.ErrProtocol, `bad Content-Length "ten"`},
+		{"unknown Transfer-Encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: foo\r\n\r\nabc",
+			uptime.ErrProtocol, `unsupported transfer encoding: "foo"`},
+		{"gzip that is not gzip", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + strconv.Itoa(len(notGzip)) + "\r\n\r\n" + notGzip,
+			uptime.ErrProtocol, "body (gzip): gzip: invalid header"},
+		{"gzip cut short", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 12\r\n\r\n" + gzipped(t, "hello world")[:12],
+			uptime.ErrProtocol, "body (gzip): the answer broke off (unexpected EOF)"},
+		{"status line cut short", "HTTP/1.1 20", uptime.ErrProtocol, `malformed HTTP status code "20"`},
+		{"closed without a word", "", uptime.ErrConnect, "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := tcpServer(t, func(c net.Conn) { io.WriteString(c, tt.reply) })
+			p, _ := newProber()
+			got := p.Check(context.Background(), plainService(url))
+			checkResult(t, got, uptime.Down, tt.kind)
+			if !strings.Contains(got.Detail, tt.detail) {
+				t.Errorf("Check().Detail = %q, want it to contain %q", got.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+// TestCheckUnsolicitedGzip: nginx's gzip_static always and Apache's
+// force-gzip compress whatever the request accepts, which HTTP allows. The
+// assertions judge the decompressed body, over http as over https.
+func TestCheckUnsolicitedGzip(t *testing.T) {
+	const body = `{"allReady": true, "version": "1.2"}`
+	h := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip") // whatever Accept-Encoding said
+		io.WriteString(w, gzipped(t, body))
+	}
+	for _, scheme := range []string{"http", "https"} {
+		for _, edit := range []struct {
+			name string
+			f    func(*uptime.Service)
+		}{
+			{"expect_json", func(s *uptime.Service) { s.ExpectJSON = map[string]any{"allReady": true} }},
+			{"expect_body", func(s *uptime.Service) { s.ExpectBody = `"version": "1.2"` }},
+		} {
+			t.Run(scheme+" "+edit.name, func(t *testing.T) {
+				p, _ := tlsProber(t)
+				url := newServer(t, h).URL
+				if scheme == "https" {
+					url = newTLSServer(t, thePKI(t).ecdsa, h).URL
+				}
+				svc := plainService(url)
+				edit.f(&svc)
+				checkResult(t, p.Check(context.Background(), svc), uptime.Up, "")
+			})
+		}
+	}
+}
+
+// TestCheckLargeHeaders: headers are capped at net/http's default of
+// 1 MiB, as curl and Go's own client accept far more than 64 KiB.
+func TestCheckLargeHeaders(t *testing.T) {
+	tests := []struct {
+		name string
+		size int
+		kind uptime.ErrorKind
+	}{
+		{"100 KiB of headers", 100 << 10, ""},
+		{"900 KiB of headers", 900 << 10, ""},
+		{"2 MiB of headers", 2 << 20, uptime.ErrProtocol},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := tcpServer(t, func(c net.Conn) {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n")
+				line := "X-Pad: " + strings.Repeat("a", 1000) + "\r\n"
+				for n := 0; n < tt.size; n += len(line) {
+					if _, err := io.WriteString(c, line); err != nil {
+						return
+					}
+				}
+				io.WriteString(c, "\r\nok")
+			})
+			p, _ := newProber()
+			got := p.Check(context.Background(), plainService(url))
+			if tt.kind == "" {
+				checkResult(t, got, uptime.Up, "")
+			} else {
+				checkResult(t, got, uptime.Down, tt.kind)
+			}
+		})
+	}
+}
+
+// gzipped is s compressed with gzip.
+func gzipped(t testing.TB, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := io.WriteString(zw, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
