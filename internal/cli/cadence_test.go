@@ -398,19 +398,7 @@ func staleNotes(t *testing.T, site string, ahead []time.Duration) []string {
 	exe := findChromium(t)
 	srv := httptest.NewServer(http.FileServer(http.Dir(site)))
 	defer srv.Close()
-	// Chromium may still write its profile while exiting (see browseHostileSite).
-	profile, err := os.MkdirTemp("", "statusgen-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(profile)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true))
-	defer cancel()
-	browser, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	browser := startChromium(t, exe)
 	if err := chromedp.Run(browser); err != nil {
 		t.Fatalf("chromium: %v", err)
 	}

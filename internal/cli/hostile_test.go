@@ -399,21 +399,8 @@ func browseHostileSite(t *testing.T, site string) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	// Chromium may still write its profile while exiting, so the folder
-	// is removed by hand, ignoring what it left, rather than by t.TempDir.
-	profile, err := os.MkdirTemp("", "statusgen-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(profile)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true))
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	ctx := startChromium(t, exe)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
 	var mu sync.Mutex
@@ -465,6 +452,26 @@ func browseHostileSite(t *testing.T, site string) {
 }
 
 // findChromium finds the browser; see internal/site's browser test.
+// startChromium starts headless Chromium for the test and returns its
+// browser context; it stops when the test ends. Chromium may still write
+// its profile while exiting, so the folder is removed by hand, ignoring
+// what it left, rather than by t.TempDir.
+func startChromium(t *testing.T, exe string) context.Context {
+	t.Helper()
+	profile, err := os.MkdirTemp("", "statusgen-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(profile) })
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true))
+	browser, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() }) // LIFO: after the profile's removal is registered, so it runs first
+	return browser
+}
+
 func findChromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
