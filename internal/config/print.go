@@ -47,6 +47,7 @@ func (c *Config) Print(w io.Writer) error {
 	p.field("heartbeat_url", quoteOrUnset(redactPath(s.HeartbeatURL)), c.source("settings.heartbeat_url"))
 	p.field("incident_retention_days", strconv.Itoa(s.IncidentRetentionDays), c.source("settings.incident_retention_days"))
 	p.field("refresh", quoteDuration(s.Refresh), c.source("settings.refresh"))
+	p.field("listen", quoteOrUnset(s.Listen), c.source("settings.listen"))
 	p.flush()
 
 	b.WriteString("\n[slack]\n")
