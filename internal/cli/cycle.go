@@ -60,14 +60,30 @@ func runOnce(ctx context.Context, e env, args []string) int {
 
 func runLoop(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "run", "Run a cycle at every interval boundary until SIGINT or SIGTERM, then\nfinish or cut the cycle in flight, save the state and exit 0.")
+	listen := fs.String("listen", "", "serve /metrics and /healthz on `host:port` (default: [settings] listen; unset serves nothing)")
 	if code, done := parseFlags(fs, args); done {
 		return code
+	}
+	if *listen != "" {
+		if err := config.CheckListen(*listen); err != nil {
+			fmt.Fprintf(e.stderr, "statusgen run: --listen %v\n", err)
+			return ExitUsage
+		}
 	}
 	ctx, r, cleanup, code := startCycles(ctx, e, g)
 	if r == nil {
 		return code
 	}
 	defer cleanup()
+	if *listen != "" {
+		r.Config.Settings.Listen = *listen
+	}
+	stopMetrics, err := serveMetrics(r)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		return ExitFailed
+	}
+	defer stopMetrics()
 	if e.getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit(len(r.Config.Services)))
 	}

@@ -44,6 +44,7 @@ type Settings struct {
 
 	IncidentRetentionDays int           // rollups and incidents.jsonl are kept this long; default 365
 	Refresh               time.Duration // the page's meta refresh; default 60s
+	Listen                string        // optional host:port where `run` serves /metrics and /healthz; "" serves nothing
 }
 
 // Slack is where transitions are announced.

@@ -482,6 +482,7 @@ check_deadline = "20s"
 canary_url = "https://www.google.com/generate_204"
 proxy = "http://monitor:pr0xyPa55word@proxy.example:3128"
 max_body = "8 MiB"
+listen = "127.0.0.1:9464"
 
 [slack]
 channel = "sefaria-down"
@@ -537,6 +538,7 @@ max_body                = "8MiB"                                 # file
 post_quantum            = false                                  # default
 incident_retention_days = 365                                    # default
 refresh                 = "60s"                                  # default
+listen                  = "127.0.0.1:9464"                       # file
 
 [slack]
 channel      = "sefaria-down"  # file
@@ -651,6 +653,38 @@ poll_interval = "1s"
 	for path, want := range tests {
 		if got := ix.line(path); got != want {
 			t.Errorf("line(%q) = %d, want %d", path, got, want)
+		}
+	}
+}
+
+// TestCheckListen: the addresses `run` may serve its metrics on.
+func TestCheckListen(t *testing.T) {
+	tests := []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:9464", true},
+		{"localhost:9464", true},
+		{":9464", true},
+		{"[::1]:9464", true},
+		{"127.0.0.1:0", true}, // any free port; run logs the one it got
+		{"metrics.internal:65535", true},
+		{"", false},
+		{"9464", false},
+		{"127.0.0.1", false},
+		{"127.0.0.1:", false},
+		{"127.0.0.1:65536", false},
+		{"127.0.0.1:-1", false},
+		{"127.0.0.1:http", false},
+		{"127.0.0.1:+80", false},
+		{"http://127.0.0.1:9464", false},
+		{"host name:9464", false},
+		{"host/path:9464", false},
+		{"::1:9464", false},
+	}
+	for _, tc := range tests {
+		if err := CheckListen(tc.addr); (err == nil) != tc.ok {
+			t.Errorf("CheckListen(%q) = %v, want ok %v", tc.addr, err, tc.ok)
 		}
 	}
 }

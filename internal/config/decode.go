@@ -125,6 +125,7 @@ func (d *decoder) settings(t *table, sources map[string]string) Settings {
 
 		IncidentRetentionDays: t.integer("incident_retention_days", defaultIncidentDays, 1),
 		Refresh:               t.duration("refresh", defaultRefresh, positive),
+		Listen:                t.listenAddr("listen"),
 	}
 	if t.has("title") && strings.TrimSpace(s.Title) == "" {
 		t.fail("title", "must not be empty")

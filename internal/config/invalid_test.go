@@ -59,6 +59,18 @@ func TestLoadInvalid(t *testing.T) {
 			},
 		},
 		{
+			file: "invalid-listen.toml",
+			want: []string{
+				`config testdata/invalid-listen.toml:3: settings.listen must be a host:port like "127.0.0.1:9464", got "http://127.0.0.1:9464/metrics"`,
+			},
+		},
+		{
+			file: "invalid-listen-port.toml",
+			want: []string{
+				`config testdata/invalid-listen-port.toml:2: settings.listen must end in a port from 0 to 65535, got "127.0.0.1:99999"`,
+			},
+		},
+		{
 			file: "invalid-method-headers.toml",
 			want: []string{
 				`config testdata/invalid-method-headers.toml:4: service "sefaria.org": method must be an HTTP method like "GET" or "POST", got "GE T"`,

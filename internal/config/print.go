@@ -54,6 +54,7 @@ func (c *Config) Print(w io.Writer) error {
 	p.field("post_quantum", strconv.FormatBool(s.PostQuantum), c.source("settings.post_quantum"))
 	p.field("incident_retention_days", strconv.Itoa(s.IncidentRetentionDays), c.source("settings.incident_retention_days"))
 	p.field("refresh", quoteDuration(s.Refresh), c.source("settings.refresh"))
+	p.field("listen", quoteOrUnset(s.Listen), c.source("settings.listen"))
 	p.flush()
 
 	b.WriteString("\n[slack]\n")

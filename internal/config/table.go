@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"slices"
 	"sort"
@@ -447,4 +448,48 @@ func formatDuration(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 	}
 	return d.String()
+}
+
+// listenAddr reads the host:port that `run` serves its metrics on.
+func (t *table) listenAddr(key string) string {
+	if !t.has(key) {
+		return ""
+	}
+	s := t.str(key, "")
+	if _, ok := t.m[key].(string); !ok {
+		return ""
+	}
+	if err := CheckListen(s); err != nil {
+		t.fail(key, err.Error())
+		return ""
+	}
+	return s
+}
+
+// CheckListen says what is wrong with addr as a TCP address to listen on:
+// "host:port" or ":port", the host a name or an IP address, the port from
+// 0 (any free port, which `run` logs) to 65535. The error reads after the
+// setting's name ("listen must be …").
+func CheckListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || !validHost(host) {
+		return fmt.Errorf(`must be a host:port like "127.0.0.1:9464", got %q`, addr)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || strconv.FormatUint(n, 10) != port {
+		return fmt.Errorf("must end in a port from 0 to 65535, got %q", addr)
+	}
+	return nil
+}
+
+// validHost accepts "" (every interface), an IP address or a DNS name.
+func validHost(host string) bool {
+	if host == "" || net.ParseIP(host) != nil {
+		return true
+	}
+	for _, r := range host {
+		if !(r == '-' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return !strings.HasPrefix(host, "-") && !strings.HasPrefix(host, ".")
 }

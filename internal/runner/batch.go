@@ -87,6 +87,7 @@ func (b *batcher) batch(ctx context.Context, final bool) {
 		r.unsaved = true
 		r.alertsUnsaved = r.alertsUnsaved || len(ts) > 0
 		r.alertsQueued.Add(int64(len(ts)))
+		r.observeBatch(results)
 	}
 	// An alert leaves only once it is in the saved state; other progress
 	// is saved once a cycle.
@@ -110,8 +111,26 @@ func (b *batcher) batch(ctx context.Context, final bool) {
 		}
 	}
 	for _, c := range completed {
+		// A cycle whose results were not all recorded did not complete, for
+		// whoever watches the runner (as for the heartbeat).
+		if r.Observer != nil && !c.Failed {
+			r.Observer.CycleDone(c.Start, c.Start.Add(c.Duration))
+		}
 		b.toUpkeep(c)
 	}
+}
+
+// observeBatch tells the Observer about a tracked batch; r.mu is held.
+func (r *Runner) observeBatch(results []uptime.Result) {
+	if r.Observer == nil {
+		return
+	}
+	for _, res := range results {
+		if ss := r.state.Services[res.Service]; ss != nil {
+			r.Observer.Checked(res, ss.Status, ss.Failures)
+		}
+	}
+	r.Observer.Outbox(len(r.state.Outbox))
 }
 
 // sortByTime orders the batch by check time (stable), so the history and

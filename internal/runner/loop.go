@@ -105,6 +105,9 @@ func (r *Runner) renderIfDue(ctx context.Context) {
 	r.mu.Unlock()
 	if err := r.Render(ctx, st); err != nil {
 		r.Logger.Error("render failed", "err", err)
+		if r.Observer != nil {
+			r.Observer.RenderFailed()
+		}
 	}
 	r.lastRender, r.lastRenderTook = start, time.Since(start)
 }

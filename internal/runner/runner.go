@@ -33,6 +33,22 @@ type Deliverer interface {
 	Deliver(ctx context.Context, alerts []uptime.Transition) (accepted []bool, err error)
 }
 
+// Observer is told what Run does, for the metrics of `statusgen run`. Its
+// methods are called from Run's goroutines, some while the runner holds
+// the state: they must be quick and safe for concurrent use.
+type Observer interface {
+	// Checked follows each recorded result: shown is the service's status
+	// as the page shows it now, failures its streak of down cycles.
+	Checked(res uptime.Result, shown uptime.Status, failures int)
+	// CycleDone follows a completed cycle whose results were all recorded:
+	// start is its interval boundary, end when its last result was.
+	CycleDone(start, end time.Time)
+	Overrun()          // the checks fell more than an interval behind
+	Outbox(alerts int) // the outbox's length changed
+	RenderFailed()
+	PublishFailed()
+}
+
 // StateFile is the tracker's state inside the data folder.
 const StateFile = "state.json"
 
@@ -72,6 +88,8 @@ type Runner struct {
 	// GatherAlerts is how long Run's courier waits for more alerts before
 	// delivering (see DefaultGatherAlerts); 0 delivers at once.
 	GatherAlerts time.Duration
+	// Observer, when set, is told what Run does, for metrics.
+	Observer Observer
 
 	history *history.Store
 
@@ -339,6 +357,9 @@ func (r *Runner) deliver(ctx context.Context, rep *Report) error {
 	rep.Kept = len(accepted) - n
 	if n > 0 {
 		r.state.Ack(accepted)
+		if r.Observer != nil {
+			r.Observer.Outbox(len(r.state.Outbox))
+		}
 		if serr := r.saveState(); serr != nil {
 			return serr
 		}

@@ -129,6 +129,9 @@ func (r *Runner) dispatch(ctx context.Context, sch schedule, out *inbox) {
 				r.Logger.Warn("checks fell behind by more than an interval; going on with the current cycle",
 					"behind", late.Round(time.Millisecond), "interval", sch.interval)
 				stale = true
+				if r.Observer != nil {
+					r.Observer.Overrun()
+				}
 				break
 			}
 			job := checkJob{svc: services[i], cycle: cycle, prev: last[i], done: make(chan struct{})}

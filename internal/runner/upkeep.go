@@ -51,6 +51,9 @@ func (r *Runner) publishIfDue(ctx context.Context, rep Report) error {
 	if err := r.Publish(ctx, rep); err != nil {
 		r.publishRetry = true
 		r.Logger.Error("publish failed; trying again next cycle", "err", err)
+		if r.Observer != nil {
+			r.Observer.PublishFailed()
+		}
 		return err
 	}
 	r.lastPublish, r.publishRetry = now, false
