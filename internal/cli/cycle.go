@@ -243,9 +243,9 @@ func transitionCell(ts map[string]uptime.Transition, service string) string {
 	case t.Kind == uptime.WentDown:
 		return "DOWN since " + t.Since.UTC().Format(time.RFC3339)
 	case t.Kind == uptime.Reminder:
-		return "still DOWN after " + t.Downtime().Round(time.Second).String()
+		return "still DOWN after " + uptime.DurationText(t.Downtime())
 	default:
-		return "RECOVERED after " + t.Downtime().Round(time.Second).String()
+		return "RECOVERED after " + uptime.DurationText(t.Downtime())
 	}
 }
 
