@@ -27,6 +27,7 @@ import (
 
 func runOnce(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "once", "Run one cycle: probe every service, record the results in --data,\nupdate the thresholds and alert on transitions; then print a table.")
+	g.withSettings(allSettings...)
 	summary := fs.String("summary", "", "also write a one-line summary of the cycle (a commit message) to `file`")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -60,6 +61,7 @@ func runOnce(ctx context.Context, e env, args []string) int {
 
 func runLoop(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "run", "Run a cycle at every interval boundary until SIGINT or SIGTERM, then\nfinish or cut the cycle in flight, save the state and exit 0.")
+	g.withSettings(allSettings...)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
