@@ -114,11 +114,19 @@ func startCycles(ctx context.Context, e env, g *globalFlags) (context.Context, *
 // nil runner and the exit code.
 func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, func(), int) {
 	logger := newLogger(e)
+	// once tells of each retry as it happens, since a check that retries
+	// takes retries × retry_delay; run, at up to 10,000 services, logs each
+	// failed check once and its retries only with DEBUG.
+	retries := slog.LevelDebug
+	if g.fs.Name() == "once" {
+		retries = slog.LevelInfo
+	}
 	r := &runner.Runner{
 		Config:  cfg,
 		DataDir: g.data,
 		Checker: &probe.Prober{
 			UserAgent: userAgent(cfg),
+			Retrying:  logRetry(logger, retries),
 		},
 		Deliverer:     deliverer(cfg, logger),
 		Logger:        logger,
@@ -200,6 +208,15 @@ func deliverer(cfg *config.Config, logger *slog.Logger) runner.Deliverer {
 		Logger:        logger,
 		// Checks take 4/5 of the interval; delivery gets a slice of the rest.
 		Budget: cfg.Settings.Interval / 6,
+	}
+}
+
+// logRetry logs a failed attempt that another follows, at level.
+func logRetry(logger *slog.Logger, level slog.Level) func(uptime.Service, probe.Retry) {
+	return func(svc uptime.Service, r probe.Retry) {
+		logger.Log(context.Background(), level, "check failed; retrying", "service", svc.Name,
+			"attempt", fmt.Sprintf("%d of %d", r.Next, r.Of), "in", r.Wait.Round(time.Millisecond),
+			"error", string(r.Error), "detail", r.Detail)
 	}
 }
 
