@@ -169,22 +169,22 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 func loadConfig(e env, g *globalFlags) (*config.Config, int) {
 	cfg, err := config.Load(g.config, e.getenv, g.settingFlags()...)
 	if err != nil {
-		printErrors(e, err)
+		printErrors(e, "statusgen: ", err)
 		return nil, ExitUsage
 	}
 	return cfg, ExitOK
 }
 
-// printErrors writes err to stderr, one "statusgen: " line for each error
-// it joins, so that every problem reads as statusgen's.
-func printErrors(e env, err error) {
+// printErrors writes err to stderr, one line starting with prefix for each
+// error it joins, so that every problem reads as statusgen's.
+func printErrors(e env, prefix string, err error) {
 	errs := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = j.Unwrap()
 	}
 	for _, err := range errs {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(e.stderr, "statusgen: %s\n", line)
+			fmt.Fprintf(e.stderr, "%s%s\n", prefix, line)
 		}
 	}
 }

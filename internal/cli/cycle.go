@@ -53,7 +53,7 @@ func runOnce(ctx context.Context, e env, args []string) int {
 	}
 	if rep.SiteErr != nil {
 		// Checks, state and alerts are done; the page is not.
-		fmt.Fprintf(e.stderr, "statusgen: site not updated: %v\n", rep.SiteErr)
+		printErrors(e, "statusgen: site not updated: ", rep.SiteErr)
 		return ExitFailed
 	}
 	return ExitOK
