@@ -1,5 +1,7 @@
-# statusgen in a container: `docker compose up -d` (see compose.yaml), or
-#   docker build -t statusgen . && docker run --env-file .env -v "$PWD/data:/srv/statusgen/data" statusgen
+# statusgen in a container: `make compose-up` (see compose.yaml), or
+#   make docker-build && docker run --env-file .env -v "$PWD/data:/srv/statusgen/data" statusgen
+# The build context has no .git, so `statusgen version` reports the VERSION
+# and COMMIT build arguments, which make docker-build passes from git.
 # The binary is static (CGO_ENABLED=0); the final image holds it, CA
 # certificates and the time zone database, and runs as an unprivileged user.
 
@@ -9,8 +11,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
+ARG COMMIT=unknown
 RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/Sefaria/statusgen/internal/cli.version=${VERSION}" \
+      -ldflags "-s -w -X github.com/Sefaria/statusgen/internal/cli.version=${VERSION} -X github.com/Sefaria/statusgen/internal/cli.commit=${COMMIT}" \
       -o /out/statusgen ./cmd/statusgen \
  && mkdir -p /out/srv/statusgen/data /out/srv/statusgen/site
 

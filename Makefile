@@ -1,10 +1,13 @@
 # statusgen — see README.md.
 GO      ?= go
 BIN     := bin/statusgen
+# `statusgen version` reports both; the Dockerfile takes them as build
+# arguments (make docker-build, or compose.yaml with VERSION and COMMIT set).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/Sefaria/statusgen/internal/cli.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X github.com/Sefaria/statusgen/internal/cli.version=$(VERSION) -X github.com/Sefaria/statusgen/internal/cli.commit=$(COMMIT)
 
-.PHONY: build test run bench lint fuzz docker-check clean
+.PHONY: build test run serve bench lint fuzz docker-check docker-build compose-up clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/statusgen
@@ -14,9 +17,20 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-# One real cycle against services.toml, writing data/ and site/.
+# The quick start: one real cycle against CONFIG, written to RUN_DIR, which
+# git ignores (data/ and site/ belong to the production runner).
+CONFIG  ?= services.toml
+RUN_DIR ?= .run
 run: build
-	./$(BIN) once
+	./$(BIN) once --config $(CONFIG) --data $(RUN_DIR)/data --site $(RUN_DIR)/site
+	@echo
+	@echo "Wrote the history to $(RUN_DIR)/data and the page to $(RUN_DIR)/site (git ignores $(RUN_DIR))."
+	@echo "Preview the page (make serve does the same):"
+	@echo "  ./$(BIN) serve --site $(RUN_DIR)/site"
+
+# Preview what make run wrote at http://127.0.0.1:8080/.
+serve: build
+	./$(BIN) serve --site $(RUN_DIR)/site
 
 # Every performance target in one table (see README, Performance): the Go
 # benchmarks (medians of 5 runs) and a load run of `statusgen run` against a
@@ -50,5 +64,12 @@ lint:
 docker-check:
 	$(GO) test -count=1 -run '^(TestDockerfileBuild|TestDockerignore|TestSiteOnBindMount)$$' ./deploy
 
+# Docker builds have no .git: pass what statusgen version reports.
+docker-build:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t statusgen .
+
+compose-up:
+	VERSION=$(VERSION) COMMIT=$(COMMIT) docker compose up -d --build
+
 clean:
-	rm -rf bin
+	rm -rf bin $(RUN_DIR)

@@ -19,15 +19,15 @@ import (
 // TestDockerfileBuild runs the Dockerfile's `go build` command, parsed
 // from the Dockerfile so the two cannot drift, in a copy of the build
 // context that .dockerignore leaves. The binary must be static (the final
-// image, distroless/static, has no C library) and carry the version the
-// build passes in.
+// image, distroless/static, has no C library) and carry the version and
+// commit the build passes in (the context has no .git to stamp them).
 func TestDockerfileBuild(t *testing.T) {
 	build := dockerfileBuild(t)
 	ctx := t.TempDir()
 	copyContext(t, "..", ctx, readDockerignore(t))
 	out := t.TempDir()
-	const version = "v0.0.0-dockerfile-test"
-	command := strings.ReplaceAll(build, "${VERSION}", version)
+	const version, commit = "v0.0.0-dockerfile-test", "0123456789abcdef0123456789abcdef01234567"
+	command := strings.NewReplacer("${VERSION}", version, "${COMMIT}", commit).Replace(build)
 	command = strings.Replace(command, "-o /out/statusgen", "-o "+filepath.Join(out, "statusgen"), 1)
 	if !strings.Contains(command, filepath.Join(out, "statusgen")) {
 		t.Fatalf("the Dockerfile's build does not write /out/statusgen, which its final stage copies:\n%s", build)
@@ -49,8 +49,40 @@ func TestDockerfileBuild(t *testing.T) {
 		}
 	}
 	b, err := exec.Command(bin, "version").CombinedOutput()
-	if err != nil || !strings.Contains(string(b), version) {
-		t.Errorf("statusgen version from the Dockerfile's build = %q (%v), want the build's VERSION %s", b, err, version)
+	if want := "statusgen " + version + " (commit " + commit + ","; err != nil || !strings.HasPrefix(string(b), want) {
+		t.Errorf("statusgen version from the Dockerfile's build = %q (%v), want the build's VERSION and COMMIT: %s", b, err, want)
+	}
+}
+
+// TestVersionReachesTheImage: the Dockerfile's build arguments, which
+// statusgen version reports, are each passed by compose.yaml (from the
+// environment make compose-up sets) and by make docker-build.
+func TestVersionReachesTheImage(t *testing.T) {
+	df, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compose, err := os.ReadFile("../compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := dockerfileBuild(t)
+	up := regexp.MustCompile(`(?m)^\t.*docker compose up.*$`).Find(makefile)
+	for _, arg := range []string{"VERSION", "COMMIT"} {
+		if !regexp.MustCompile(`(?m)^ARG `+arg+`=`).Match(df) || !strings.Contains(build, "${"+arg+"}") {
+			t.Errorf("the Dockerfile's go build does not take the build argument %s", arg)
+		}
+		if !regexp.MustCompile(`(?m)^\s+` + arg + `: \$\{` + arg + `:-[^}]+\}$`).Match(compose) {
+			t.Errorf("compose.yaml's build args do not pass %s from the environment", arg)
+		}
+		if !strings.Contains(string(makefile), "--build-arg "+arg+"=$("+arg+")") ||
+			!strings.Contains(string(up), arg+"=$("+arg+") ") {
+			t.Errorf("make docker-build or make compose-up does not pass %s", arg)
+		}
 	}
 }
 

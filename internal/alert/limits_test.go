@@ -234,19 +234,21 @@ func TestCut(t *testing.T) {
 	}
 }
 
+// TestDuration: Slack reads a downtime as the page does (uptime.DurationText).
 func TestDuration(t *testing.T) {
 	tests := []struct {
 		in   string
 		want string
 	}{
-		{"2h15m", "2h 15m"},
-		{"45m30s", "45m 30s"},
-		{"12s", "12s"},
-		{"12.4s", "12s"},
-		{"0s", "0s"},
-		{"-5s", "0s"},
-		{"26h5m", "1d 2h"},
-		{"1h0m59s", "1h 0m"},
+		{"2h15m", "2 h 15 min"},
+		{"45m30s", "45 min 30 s"},
+		{"90s", "1 min 30 s"},
+		{"12s", "12 s"},
+		{"12.4s", "12 s"},
+		{"0s", "0 s"},
+		{"-5s", "0 s"},
+		{"26h5m", "1 d 2 h"},
+		{"1h0m59s", "1 h 1 min"},
 	}
 	for _, tt := range tests {
 		d, err := time.ParseDuration(tt.in)

@@ -35,10 +35,10 @@ func (l Log) Deliver(ctx context.Context, alerts []uptime.Transition) ([]bool, e
 		case uptime.WentDown:
 			attrs = append(attrs, "error", string(t.Error), "code", t.Code)
 		case uptime.Reminder:
-			msg = fmt.Sprintf("STILL DOWN %s for %s", t.Service, t.Downtime().Round(time.Second))
-			attrs = append(attrs, "error", string(t.Error), "code", t.Code, "downtime", t.Downtime().Round(time.Second).String())
+			msg = fmt.Sprintf("STILL DOWN %s for %s", t.Service, uptime.DurationText(t.Downtime()))
+			attrs = append(attrs, "error", string(t.Error), "code", t.Code, "downtime", uptime.DurationText(t.Downtime()))
 		default:
-			attrs = append(attrs, "downtime", t.Downtime().Round(time.Second).String())
+			attrs = append(attrs, "downtime", uptime.DurationText(t.Downtime()))
 		}
 		l.Logger.WarnContext(ctx, msg, attrs...)
 		accepted[i] = true

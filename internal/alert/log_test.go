@@ -30,7 +30,7 @@ func TestLogDeliversEveryAlertAsOneLine(t *testing.T) {
 	}
 	for i, want := range []string{
 		`msg="DOWN sefaria.org since 2026-11-24T10:00:00Z (2 failed checks, status)"`,
-		`msg="RECOVERED sefaria.org after 3m0s"`,
+		`msg="RECOVERED sefaria.org after 3 min"`,
 	} {
 		if !strings.Contains(lines[i], want) || !strings.Contains(lines[i], "incident=sefaria-org-20261124T100000Z") {
 			t.Errorf("line %d = %s\nwant it to contain %s and the incident id", i, lines[i], want)
@@ -47,7 +47,7 @@ func TestLogReminder(t *testing.T) {
 	if len(accepted) != 1 || !accepted[0] || err != nil {
 		t.Fatalf("Deliver = %v, %v; want accepted, nil", accepted, err)
 	}
-	for _, want := range []string{`msg="STILL DOWN Linker for 1h0m0s"`, "error=timeout", "downtime=1h0m0s"} {
+	for _, want := range []string{`msg="STILL DOWN Linker for 1 h"`, "error=timeout", `downtime="1 h"`} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log line = %s, want it to contain %s", buf.String(), want)
 		}

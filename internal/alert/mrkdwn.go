@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // Block Kit limits, in runes after escaping.
@@ -69,23 +71,8 @@ func dateToken(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), utcText(t))
 }
 
-// duration reads like "2h 15m", "45m 30s" or "12s"; days when it is long.
-func duration(d time.Duration) string {
-	d = d.Round(time.Second)
-	if d < 0 {
-		d = 0
-	}
-	days, h, m, s := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60, int(d/time.Second)%60
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh", days, h)
-	case h > 0:
-		return fmt.Sprintf("%dh %dm", h, m)
-	case m > 0:
-		return fmt.Sprintf("%dm %ds", m, s)
-	}
-	return fmt.Sprintf("%ds", s)
-}
+// duration is how long an outage lasted, read as the page reads it.
+func duration(d time.Duration) string { return uptime.DurationText(d) }
 
 // publicURL is a service's URL fit to show: no userinfo, query or fragment
 // (they may hold tokens). "" when it does not parse.

@@ -257,16 +257,16 @@ func TestPlanFoldsIncidents(t *testing.T) {
 	}{
 		{"reminders ride with their RECOVERED",
 			[]uptime.Transition{reminder("A", 0, 30), reminder("A", 0, 60), recovered("A", 0, 61)},
-			[]string{"🟢 A recovered after 1h 1m"}},
+			[]string{"🟢 A recovered after 1 h 1 min"}},
 		{"a DOWN absorbs later reminders",
 			[]uptime.Transition{down("A", 0, 1, 2), reminder("A", 0, 31)},
 			[]string{"🔴 A is down since 2026-03-01 12:00 UTC (2 failed checks)"}},
 		{"only the latest of several reminders",
 			[]uptime.Transition{reminder("A", 0, 30), reminder("A", 0, 60)},
-			[]string{"🔴 A is still down, for 1h 0m so far"}},
+			[]string{"🔴 A is still down, for 1 h so far"}},
 		{"two outages of one service stay apart",
 			[]uptime.Transition{down("A", 0, 1, 2), recovered("A", 0, 2), down("A", 3, 4, 2)},
-			[]string{"🟢 A was down from 2026-03-01 12:00 UTC to 2026-03-01 12:02 UTC, 2m 0s\n🔴 A is down since 2026-03-01 12:03 UTC (2 failed checks)"}},
+			[]string{"🟢 A was down from 2026-03-01 12:00 UTC to 2026-03-01 12:02 UTC, 2 min\n🔴 A is down since 2026-03-01 12:03 UTC (2 failed checks)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

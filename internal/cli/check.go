@@ -14,6 +14,7 @@ import (
 
 func runCheck(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "check", "Validate the configuration and print it resolved, secrets shown as <secret>;\nthen validate the notices in --data (syntax, service names).\nWith --slack, also send a test message to SLACK_WEBHOOK_URL.\nExits 2 when the configuration or a notice is invalid or --slack has no webhook, 1 when the test message fails.")
+	g.withSettings(allSettings...)
 	sendTest := fs.Bool("slack", false, "send one clearly labelled test message to the Slack webhook")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -21,6 +22,12 @@ func runCheck(ctx context.Context, e env, args []string) int {
 	cfg, code := loadConfig(e, g)
 	if cfg == nil {
 		return code
+	}
+	// Without a webhook, --slack cannot do what was asked: say so alone,
+	// not after the whole configuration.
+	if *sendTest && cfg.Slack.WebhookURL == "" {
+		fmt.Fprintln(e.stderr, "statusgen: check --slack: no Slack webhook configured: set SLACK_WEBHOOK_URL")
+		return ExitUsage
 	}
 	if err := cfg.Print(e.stdout); err != nil {
 		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
@@ -31,10 +38,6 @@ func runCheck(ctx context.Context, e env, args []string) int {
 	}
 	if !*sendTest {
 		return ExitOK
-	}
-	if cfg.Slack.WebhookURL == "" {
-		fmt.Fprintln(e.stderr, "statusgen: check --slack: no Slack webhook configured: set SLACK_WEBHOOK_URL")
-		return ExitUsage
 	}
 	s := &alert.Slack{
 		WebhookURL:    cfg.Slack.WebhookURL,

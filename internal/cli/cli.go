@@ -15,7 +15,7 @@ import (
 	"github.com/Sefaria/statusgen/internal/config"
 )
 
-// Exit codes, as DESIGN.md fixes them.
+// Exit codes, as the README documents them.
 const (
 	ExitOK     = 0 // done; a service being down is a result, not an error
 	ExitFailed = 1 // operational failure: history or state not written, alerts not delivered
@@ -83,17 +83,62 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nEvery command takes --config, --data and --site; 'statusgen <command> --help' lists its flags.")
 }
 
-// globalFlags are the flags every command takes.
+// globalFlags are the flags every command takes, and the setting flags
+// (--interval, …) of the commands that use those settings.
 type globalFlags struct {
 	config string
 	data   string
 	site   string
+
+	fs       *flag.FlagSet
+	settings map[string]bool // the setting flags this command takes
+}
+
+// settingUsage explains each setting flag; config.FlagNames says which
+// setting and variable it overrides.
+var settingUsage = map[string]string{
+	"interval":          "check every `duration` (\"90s\", or seconds)",
+	"retries":           "`attempts` per check, the first included",
+	"retry-delay":       "wait this `duration` between attempts (\"5s\", or seconds)",
+	"failure-threshold": "alert after this many consecutive failed `cycles`",
+	"retention-days":    "keep raw check files this many `days`",
+	"status-page-url":   "the public status page's `URL`, linked from alerts",
+}
+
+// allSettings are the setting flags of the commands that check: all of them.
+var allSettings = []string{"interval", "retries", "retry-delay", "failure-threshold", "retention-days", "status-page-url"}
+
+// withSettings adds the setting flags names to g's command. They override
+// the environment (and the file); config applies them.
+func (g *globalFlags) withSettings(names ...string) {
+	for _, f := range config.FlagNames {
+		for _, name := range names {
+			if f.Name == name {
+				g.fs.String(name, "", settingUsage[name]+"; wins over "+f.Env+" and [settings] "+f.Setting)
+				g.settings[name] = true
+			}
+		}
+	}
+}
+
+// settingFlags are the setting flags given on the command line.
+func (g *globalFlags) settingFlags() []config.Flag {
+	if g.fs == nil { // built by hand, without a command line
+		return nil
+	}
+	var out []config.Flag
+	g.fs.Visit(func(f *flag.Flag) {
+		if g.settings[f.Name] {
+			out = append(out, config.Flag{Name: f.Name, Value: f.Value.String()})
+		}
+	})
+	return out
 }
 
 func newFlagSet(e env, name, synopsis string) (*flag.FlagSet, *globalFlags) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	g := &globalFlags{}
+	g := &globalFlags{fs: fs, settings: map[string]bool{}}
 	fs.StringVar(&g.config, "config", "services.toml", "the services and settings `file`")
 	fs.StringVar(&g.data, "data", "data", "the history `folder`")
 	fs.StringVar(&g.site, "site", "site", "the generated site `folder`")
@@ -121,15 +166,30 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return ExitOK, false
 }
 
-// loadConfig reads the configuration; on error it prints it and gives the
-// exit code to return.
+// loadConfig reads the configuration with the command's setting flags; on
+// error it prints every problem, each on its own line, and gives the exit
+// code to return.
 func loadConfig(e env, g *globalFlags) (*config.Config, int) {
-	cfg, err := config.Load(g.config, e.getenv)
+	cfg, err := config.Load(g.config, e.getenv, g.settingFlags()...)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		printErrors(e, "statusgen: ", err)
 		return nil, ExitUsage
 	}
 	return cfg, ExitOK
+}
+
+// printErrors writes err to stderr, one line starting with prefix for each
+// error it joins, so that every problem reads as statusgen's.
+func printErrors(e env, prefix string, err error) {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, err := range errs {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(e.stderr, "%s%s\n", prefix, line)
+		}
+	}
 }
 
 // newLogger logs to stderr as text, or JSON with LOG_FORMAT=json; debug

@@ -19,6 +19,7 @@ import (
 	"github.com/Sefaria/statusgen/internal/alert"
 	"github.com/Sefaria/statusgen/internal/config"
 	"github.com/Sefaria/statusgen/internal/notice"
+	"github.com/Sefaria/statusgen/internal/probe"
 	"github.com/Sefaria/statusgen/internal/runner"
 	"github.com/Sefaria/statusgen/internal/site"
 	"github.com/Sefaria/statusgen/internal/tracker"
@@ -27,6 +28,7 @@ import (
 
 func runOnce(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "once", "Run one cycle: probe every service, record the results in --data,\nupdate the thresholds and alert on transitions; then print a table.")
+	g.withSettings(allSettings...)
 	summary := fs.String("summary", "", "also write a one-line summary of the cycle (a commit message) to `file`")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -52,7 +54,7 @@ func runOnce(ctx context.Context, e env, args []string) int {
 	}
 	if rep.SiteErr != nil {
 		// Checks, state and alerts are done; the page is not.
-		fmt.Fprintf(e.stderr, "statusgen: site not updated: %v\n", rep.SiteErr)
+		printErrors(e, "statusgen: site not updated: ", rep.SiteErr)
 		return ExitFailed
 	}
 	return ExitOK
@@ -61,6 +63,7 @@ func runOnce(ctx context.Context, e env, args []string) int {
 func runLoop(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "run", "Run a cycle at every interval boundary until SIGINT or SIGTERM, then\nfinish or cut the cycle in flight, save the state and exit 0.")
 	listen := fs.String("listen", "", "serve /metrics and /healthz on `host:port` (default: [settings] listen; unset serves nothing)")
+	g.withSettings(allSettings...)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -128,10 +131,17 @@ func startCycles(ctx context.Context, e env, g *globalFlags) (context.Context, *
 // nil runner and the exit code.
 func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, func(), int) {
 	logger := newLogger(e)
+	// once tells of each retry as it happens, since a check that retries
+	// takes retries × retry_delay; run, at up to 10,000 services, logs each
+	// failed check once and its retries only with DEBUG.
+	retries := slog.LevelDebug
+	if g.fs.Name() == "once" {
+		retries = slog.LevelInfo
+	}
 	r := &runner.Runner{
 		Config:        cfg,
 		DataDir:       g.data,
-		Checker:       newProber(cfg),
+		Checker:       newProber(cfg, logRetry(logger, retries)),
 		Ping:          ping(cfg),
 		Deliverer:     deliverer(cfg, logger),
 		Logger:        logger,
@@ -217,6 +227,15 @@ func deliverer(cfg *config.Config, logger *slog.Logger) runner.Deliverer {
 	}
 }
 
+// logRetry logs a failed attempt that another follows, at level.
+func logRetry(logger *slog.Logger, level slog.Level) func(uptime.Service, probe.Retry) {
+	return func(svc uptime.Service, r probe.Retry) {
+		logger.Log(context.Background(), level, "check failed; retrying", "service", svc.Name,
+			"attempt", fmt.Sprintf("%d of %d", r.Next, r.Of), "in", r.Wait.Round(time.Millisecond),
+			"error", string(r.Error), "detail", r.Detail)
+	}
+}
+
 func userAgent(cfg *config.Config) string {
 	ua := "statusgen/" + Version()
 	if u := cfg.Settings.StatusPageURL; u != "" {
@@ -259,9 +278,9 @@ func transitionCell(ts map[string]uptime.Transition, service string) string {
 	case t.Kind == uptime.WentDown:
 		return "DOWN since " + t.Since.UTC().Format(time.RFC3339)
 	case t.Kind == uptime.Reminder:
-		return "still DOWN after " + t.Downtime().Round(time.Second).String()
+		return "still DOWN after " + uptime.DurationText(t.Downtime())
 	default:
-		return "RECOVERED after " + t.Downtime().Round(time.Second).String()
+		return "RECOVERED after " + uptime.DurationText(t.Downtime())
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/Sefaria/statusgen/internal/config"
 	"github.com/Sefaria/statusgen/internal/probe"
 	"github.com/Sefaria/statusgen/internal/runner"
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // Everything statusgen sends takes one route: [settings] proxy, or by
@@ -45,8 +46,8 @@ func settingsProxy(cfg *config.Config) func(*http.Request) (*url.URL, error) {
 }
 
 // newProber is the checks' prober.
-func newProber(cfg *config.Config) *probe.Prober {
-	return &probe.Prober{UserAgent: userAgent(cfg), Proxy: environmentProxy(cfg)}
+func newProber(cfg *config.Config, retrying func(uptime.Service, probe.Retry)) *probe.Prober {
+	return &probe.Prober{UserAgent: userAgent(cfg), Proxy: environmentProxy(cfg), Retrying: retrying}
 }
 
 // apiTransport carries Slack's and GitHub's requests: net/http's default

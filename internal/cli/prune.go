@@ -17,6 +17,7 @@ func runPrune(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "prune", "Remove raw check files older than retention_days (HEALTH_CHECK_RETENTION_DAYS),\n"+
 		"and rollups and incidents.jsonl lines older than incident_retention_days. Today's\n"+
 		"file and files not named by a date are never removed. Prints what went.")
+	g.withSettings("interval", "retention-days")
 	dryRun := fs.Bool("dry-run", false, "print what would be removed and change nothing")
 	if code, done := parseFlags(fs, args); done {
 		return code

@@ -32,6 +32,7 @@ var errNoToken = errors.New(`publish: target = "github" needs GITHUB_TOKEN`)
 func runPublish(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "publish", "Publish --site (and, to GitHub, --data) to the [publish] target of the\n"+
 		"configuration now, whatever publish_every says. Exits 1 when the publish fails.")
+	g.withSettings("status-page-url")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}

@@ -15,6 +15,7 @@ import (
 func runRebuild(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "rebuild", "Recompute the daily rollups in --data from the raw check files, e.g. after\n"+
 		"lines were merged into them. A day whose raw file was pruned keeps its rollup.")
+	g.withSettings("interval")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}

@@ -20,6 +20,7 @@ const renderLockWait = time.Minute
 
 func runRender(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "render", "Render the status site into --site from the history in --data,\nwithout checking anything or sending alerts. It may run beside a runner:\nit reads the files the runner replaces whole and waits for a render in\nprogress. A notice that cannot be used is left out and reported.")
+	g.withSettings("interval", "status-page-url")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}

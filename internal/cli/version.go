@@ -7,15 +7,25 @@ import (
 	"runtime/debug"
 )
 
-// version and commit are set at build time:
+// version and commit are set at build time (make build and the
+// Dockerfile do):
 // go build -ldflags "-X github.com/Sefaria/statusgen/internal/cli.version=v1.2.3 -X ...cli.commit=abc123"
+// Without them, the module version (go install ...@v1.2.3) and the VCS
+// stamp of a build in a git clone stand in.
 var (
 	version = "dev"
 	commit  = ""
 )
 
 // Version is the version statusgen reports and sends in its User-Agent.
-func Version() string { return version }
+func Version() string {
+	if version == "dev" {
+		if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			return info.Main.Version
+		}
+	}
+	return version
+}
 
 func buildCommit() string {
 	if commit != "" {
@@ -36,6 +46,6 @@ func runVersion(ctx context.Context, e env, args []string) int {
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	fmt.Fprintf(e.stdout, "statusgen %s (commit %s, %s %s/%s)\n", version, buildCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(e.stdout, "statusgen %s (commit %s, %s %s/%s)\n", Version(), buildCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return ExitOK
 }

@@ -32,6 +32,7 @@ type Settings struct {
 	PruneAt          time.Duration // time of day UTC, from "HH:MM"; default 03:00
 	MaxParallel      int           // checks in flight at once; default 64
 	CheckDeadline    time.Duration // every check's deadline; default 4/5 of Interval, always below it
+	Timeout          time.Duration // each attempt's, for services that set none; default 10s, or 4/5 of CheckDeadline when shorter
 	CanaryURL        string        // optional: when it fails too, the cycle is inconclusive
 	HeartbeatURL     string        // optional: requested after every completed cycle; printed redacted
 	// Proxy is the route of checks, canary, heartbeat, Slack and GitHub:
@@ -122,8 +123,9 @@ func (e *Error) Error() string {
 // Unwrap gives the cause, so errors.Is(err, fs.ErrNotExist) works for a missing file.
 func (e *Error) Unwrap() error { return e.err }
 
-// Load reads the file at path and parses it with the environment getenv.
-func Load(path string, getenv func(string) string) (*Config, error) {
+// Load reads the file at path and parses it with the environment getenv
+// and the command line's flags.
+func Load(path string, getenv func(string) string, flags ...Flag) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		msg := "cannot be read: " + err.Error()
@@ -133,14 +135,16 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		}
 		return nil, &Error{File: path, Msg: msg, err: err}
 	}
-	return Parse(path, data, getenv)
+	return Parse(path, data, getenv, flags...)
 }
 
-// Parse decodes data (the contents of path) and the environment getenv into
-// a validated Config. On failure it returns every problem found, each an
-// *Error, joined with errors.Join and ordered by line (environment last).
-func Parse(path string, data []byte, getenv func(string) string) (*Config, error) {
+// Parse decodes data (the contents of path), the environment getenv and
+// the flags into a validated Config. On failure it returns every problem
+// found, each an *Error, joined with errors.Join and ordered by line
+// (environment and flags last).
+func Parse(path string, data []byte, getenv func(string) string, flags ...Flag) (*Config, error) {
 	d := newDecoder(path, data, getenv)
+	d.flags = flags
 	cfg := d.decode()
 	if len(d.errs) > 0 {
 		return nil, joinSorted(d.errs)

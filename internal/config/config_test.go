@@ -34,6 +34,7 @@ func TestDefaults(t *testing.T) {
 		MaxParallel:      64,
 		CheckDeadline:    48 * time.Second,
 		MaxBody:          4 << 20,
+		Timeout:          10 * time.Second,
 
 		IncidentRetentionDays: 365,
 		Refresh:               60 * time.Second,
@@ -331,8 +332,6 @@ func TestEnvInvalid(t *testing.T) {
 			`config: HTTPS_PROXY must be a proxy URL like "http://proxy.example:3128" (the value is not shown: it may hold a password)`},
 		{map[string]string{"http_proxy": "http://user:pw@proxy.example:99999"},
 			`config: HTTP_PROXY must be a proxy URL like "http://proxy.example:3128" (the value is not shown: it may hold a password)`},
-		{map[string]string{"HEALTH_CHECK_INTERVAL": "5"}, // the default 10s timeout no longer fits
-			`config services.toml:2: service "sefaria.org": timeout must be shorter than the check deadline (4s), got "10s"`},
 	}
 	for _, tc := range tests {
 		_, err := Parse("services.toml", []byte(minimal), env(tc.env))
@@ -531,6 +530,7 @@ retention_days          = 60                                     # default
 prune_at                = "03:00"                                # UTC; default
 max_parallel            = 64                                     # default
 check_deadline          = "20s"                                  # file
+timeout                 = "10s"                                  # default: 10s, or 4/5 of check_deadline if shorter
 canary_url              = "https://www.google.com/generate_204"  # file
 heartbeat_url           = (not set)                              # default
 proxy                   = "http://<secret>@proxy.example:3128"   # file

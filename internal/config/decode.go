@@ -42,6 +42,7 @@ type decoder struct {
 	path   string
 	data   []byte
 	getenv func(string) string
+	flags  []Flag
 	lines  lineIndex
 	errs   []*Error
 }
@@ -98,9 +99,10 @@ func (d *decoder) decode() *Config {
 	cfg.Settings = d.settings(st, cfg.sources)
 	cfg.Slack = d.slack(root.table("slack", "slack"), cfg.sources)
 	d.environment(cfg)
+	d.applyFlags(cfg)
 	cfg.Publish = d.publish(root.table("publish", "publish"), cfg.GitHubRepository)
-	d.checkDeadline(st, &cfg.Settings)
-	cfg.Services = d.services(root, cfg.Settings)
+	d.checkDeadline(st, &cfg.Settings, cfg.sources)
+	cfg.Services = d.services(root, cfg.Settings, cfg.sources)
 	root.rejectUnknown()
 	return cfg
 }
@@ -117,6 +119,7 @@ func (d *decoder) settings(t *table, sources map[string]string) Settings {
 		PruneAt:          t.timeOfDay("prune_at", defaultPruneAt),
 		MaxParallel:      t.integer("max_parallel", defaultMaxParallel, 1),
 		CheckDeadline:    t.duration("check_deadline", 0, positive),
+		Timeout:          t.duration("timeout", 0, positive),
 		CanaryURL:        t.url("canary_url", false),
 		HeartbeatURL:     t.url("heartbeat_url", false),
 		Proxy:            t.proxy("proxy", ""),
@@ -138,17 +141,43 @@ func (d *decoder) settings(t *table, sources map[string]string) Settings {
 }
 
 // checkDeadline defaults the deadline to 4/5 of the interval, once the
-// environment may have changed the interval, and keeps it below the
-// interval so that no cycle outlasts it.
-func (d *decoder) checkDeadline(t *table, s *Settings) {
+// environment and the flags may have changed the interval, and keeps it
+// below the interval so that no cycle outlasts it. The services' default
+// timeout then follows the deadline: 10s, or 4/5 of the deadline when that
+// is shorter, unless [settings] timeout sets it. A problem that a variable
+// or a flag caused names it.
+func (d *decoder) checkDeadline(t *table, s *Settings, sources map[string]string) {
 	if s.CheckDeadline == 0 {
 		s.CheckDeadline = max(s.Interval*4/5, 1)
+	} else if s.CheckDeadline >= s.Interval {
+		interval := formatDuration(s.Interval)
+		if src := sources["settings.interval"]; src != "" && src != "file" {
+			interval += " from " + src
+		}
+		t.fail("check_deadline", fmt.Sprintf("must be shorter than interval (%s), got %q",
+			interval, formatDuration(s.CheckDeadline)))
+	}
+	if s.Timeout == 0 {
+		s.Timeout = min(defaultTimeout, max(s.CheckDeadline*4/5, 1))
 		return
 	}
-	if s.CheckDeadline >= s.Interval {
-		t.fail("check_deadline", fmt.Sprintf("must be shorter than interval (%s), got %q",
-			formatDuration(s.Interval), formatDuration(s.CheckDeadline)))
+	if s.Timeout >= s.CheckDeadline {
+		t.fail("timeout", timeoutTooLong(*s, sources, s.Timeout))
 	}
+}
+
+// timeoutTooLong says that timeout does not fit the check deadline, and
+// where the deadline came from when the file did not set it.
+func timeoutTooLong(s Settings, sources map[string]string, timeout time.Duration) string {
+	deadline := formatDuration(s.CheckDeadline)
+	if sources["settings.check_deadline"] == "" {
+		from := "interval " + formatDuration(s.Interval)
+		if src := sources["settings.interval"]; src != "" && src != "file" {
+			from = src + "=" + formatDuration(s.Interval)
+		}
+		deadline += ": 4/5 of " + from
+	}
+	return fmt.Sprintf("must be shorter than the check deadline (%s), got %q", deadline, formatDuration(timeout))
 }
 
 func (d *decoder) slack(t *table, sources map[string]string) Slack {
@@ -210,7 +239,7 @@ func (d *decoder) publish(t *table, envRepo string) Publish {
 
 // services resolves every [[service]] in file order; set supplies the
 // defaults a service does not override.
-func (d *decoder) services(root *table, set Settings) []uptime.Service {
+func (d *decoder) services(root *table, set Settings, sources map[string]string) []uptime.Service {
 	v, ok := root.get("service")
 	if !ok {
 		d.fail("", "", "defines no [[service]]: at least one is required")
@@ -221,7 +250,6 @@ func (d *decoder) services(root *table, set Settings) []uptime.Service {
 		d.fail("service", "service", "must be an array of tables, written [[service]], not "+tomlType(v))
 		return nil
 	}
-	deadline := set.CheckDeadline
 	out := make([]uptime.Service, 0, len(list))
 	byName := map[string]int{} // folded name → index of its first service
 	bySlug := map[string]int{} // page slug → index of its first service
@@ -257,12 +285,12 @@ func (d *decoder) services(root *table, set Settings) []uptime.Service {
 			}
 			bySlug[slug] = i
 		}
-		out = append(out, d.service(t, name, set, deadline))
+		out = append(out, d.service(t, name, set, sources))
 	}
 	return out
 }
 
-func (d *decoder) service(t *table, name string, set Settings, deadline time.Duration) uptime.Service {
+func (d *decoder) service(t *table, name string, set Settings, sources map[string]string) uptime.Service {
 	s := uptime.Service{
 		Name:             name,
 		URL:              t.url("url", true),
@@ -270,7 +298,7 @@ func (d *decoder) service(t *table, name string, set Settings, deadline time.Dur
 		Body:             t.str("request_body", ""),
 		ExpectedStatus:   t.statuses("expected_status"),
 		FollowRedirects:  t.boolean("follow_redirects", true),
-		Timeout:          t.duration("timeout", defaultTimeout, positive),
+		Timeout:          t.duration("timeout", set.Timeout, positive),
 		FailureThreshold: t.integer("failure_threshold", set.FailureThreshold, 1),
 		Retries:          t.integer("retries", set.Retries, 1),
 		RetryDelay:       t.duration("retry_delay", set.RetryDelay, nonNegative),
@@ -288,8 +316,9 @@ func (d *decoder) service(t *table, name string, set Settings, deadline time.Dur
 	// it and later breaks X25519. The others save its cost (about 0.2 ms
 	// of CPU per handshake).
 	s.PostQuantum = t.boolean("post_quantum", set.PostQuantum || slices.ContainsFunc(s.Headers, func(h uptime.Header) bool { return h.Secret }))
-	if s.Timeout >= deadline {
-		t.fail("timeout", fmt.Sprintf("must be shorter than the check deadline (%s), got %q", formatDuration(deadline), formatDuration(s.Timeout)))
+	// A timeout the service inherits was checked in [settings].
+	if t.has("timeout") && s.Timeout >= set.CheckDeadline {
+		t.fail("timeout", timeoutTooLong(set, sources, s.Timeout))
 	}
 	switch s.CheckType {
 	case uptime.CheckHTTP:

@@ -139,12 +139,7 @@ func (d *decoder) envInt(name string) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > math.MaxInt32 {
-		d.failEnv(name, fmt.Sprintf("must be a whole number of at least 1, got %q", clip(v)))
-		return 0, false
-	}
-	return n, true
+	return d.wholeNumber(name, v)
 }
 
 // envSeconds reads a number of seconds ("60", "0.5") as the original
@@ -154,6 +149,23 @@ func (d *decoder) envSeconds(name string, rule durationRule) (time.Duration, boo
 	if !ok {
 		return 0, false
 	}
+	return d.seconds(name, v, rule)
+}
+
+// wholeNumber parses v, the value of the variable or flag name, as a
+// whole number of at least 1.
+func (d *decoder) wholeNumber(name, v string) (int, bool) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > math.MaxInt32 {
+		d.failEnv(name, fmt.Sprintf("must be a whole number of at least 1, got %q", clip(v)))
+		return 0, false
+	}
+	return n, true
+}
+
+// seconds parses v, the value of the variable or flag name, as a number
+// of seconds or a Go duration.
+func (d *decoder) seconds(name, v string, rule durationRule) (time.Duration, bool) {
 	dur, err := time.ParseDuration(v)
 	if f, ferr := strconv.ParseFloat(v, 64); ferr == nil {
 		dur, err = time.Duration(f*float64(time.Second)), nil

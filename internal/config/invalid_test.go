@@ -16,8 +16,10 @@ func env(m map[string]string) func(string) string {
 // testdata/invalid-*.toml file must appear here.
 func TestLoadInvalid(t *testing.T) {
 	tests := []struct {
-		file string
-		want []string
+		file  string
+		env   map[string]string // none when nil
+		flags []Flag
+		want  []string
 	}{
 		{
 			file: "invalid-check-type.toml",
@@ -38,7 +40,30 @@ func TestLoadInvalid(t *testing.T) {
 		{
 			file: "invalid-default-deadline.toml",
 			want: []string{
-				`config testdata/invalid-default-deadline.toml:4: service "sefaria.org": timeout must be shorter than the check deadline (8s), got "10s"`,
+				`config testdata/invalid-default-deadline.toml:3: settings.timeout must be shorter than the check deadline (8s: 4/5 of interval 10s), got "8s"`,
+				`config testdata/invalid-default-deadline.toml:12: service "explicit": timeout must be shorter than the check deadline (8s: 4/5 of interval 10s), got "10s"`,
+			},
+		},
+		{
+			file: "invalid-env-timeout.toml",
+			env:  map[string]string{"HEALTH_CHECK_INTERVAL": "10"},
+			want: []string{
+				`config testdata/invalid-env-timeout.toml:9: service "sefaria.org": timeout must be shorter than the check deadline (8s: 4/5 of HEALTH_CHECK_INTERVAL=10s), got "10s"`,
+			},
+		},
+		{
+			file:  "invalid-env-timeout.toml",
+			env:   map[string]string{"HEALTH_CHECK_INTERVAL": "60"},
+			flags: []Flag{{"interval", "10"}},
+			want: []string{
+				`config testdata/invalid-env-timeout.toml:9: service "sefaria.org": timeout must be shorter than the check deadline (8s: 4/5 of --interval=10s), got "10s"`,
+			},
+		},
+		{
+			file: "invalid-env-deadline.toml",
+			env:  map[string]string{"HEALTH_CHECK_INTERVAL": "30"},
+			want: []string{
+				`config testdata/invalid-env-deadline.toml:2: settings.check_deadline must be shorter than interval (30s from HEALTH_CHECK_INTERVAL), got "48s"`,
 			},
 		},
 		{
@@ -235,7 +260,7 @@ func TestLoadInvalid(t *testing.T) {
 
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			cfg, err := Load(filepath.Join("testdata", tc.file), env(nil))
+			cfg, err := Load(filepath.Join("testdata", tc.file), env(tc.env), tc.flags...)
 			if err == nil {
 				t.Fatalf("Load(%s) = %+v, nil; want an error", tc.file, cfg)
 			}

@@ -43,6 +43,11 @@ func (c *Config) Print(w io.Writer) error {
 		deadlineSource = "default: 4/5 of interval"
 	}
 	p.field("check_deadline", quoteDuration(s.CheckDeadline), deadlineSource)
+	timeoutSource := c.source("settings.timeout")
+	if timeoutSource == "default" {
+		timeoutSource = "default: 10s, or 4/5 of check_deadline if shorter"
+	}
+	p.field("timeout", quoteDuration(s.Timeout), timeoutSource)
 	p.field("canary_url", quoteOrUnset(s.CanaryURL), c.source("settings.canary_url"))
 	p.field("heartbeat_url", quoteOrUnset(redactPath(s.HeartbeatURL)), c.source("settings.heartbeat_url"))
 	proxySource := c.source("settings.proxy")

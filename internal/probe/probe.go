@@ -62,12 +62,24 @@ type Prober struct {
 	ResumeFor time.Duration
 	// Sessions is how many hosts' TLS sessions are kept; 0 means 1024.
 	Sessions int
+	// Retrying, when set, hears of each failed attempt that another will
+	// follow, before the wait: so a check that retries is not silent for
+	// retries × retry_delay. detail is sanitized, its secrets redacted.
+	Retrying func(svc uptime.Service, r Retry)
 
 	init       sync.Once // builds the fields below at the first check
 	dialer     net.Dialer
 	sessions   *sessionCache
 	mu         sync.Mutex
 	transports map[route]*http.Transport
+}
+
+// Retry is a failed attempt that another follows.
+type Retry struct {
+	Next, Of int              // the attempt about to start (2 or more) of the most the check makes
+	Wait     time.Duration    // before it starts
+	Error    uptime.ErrorKind // why the last one failed
+	Detail   string
 }
 
 // DefaultMaxBody is the body cap used when neither the service nor the
@@ -100,10 +112,12 @@ func (p *Prober) Check(ctx context.Context, svc uptime.Service) uptime.Result {
 	run := p.attemptFunc(svc)
 
 	var kept outcome // the decisive attempt's, or the one that was up
+	var last outcome // the latest attempt's
 	attempts := 0
 	op := func() error {
 		attempts++
 		o := run(ctx, svc)
+		last = o
 		// A timeout once the check's own deadline has passed says nothing
 		// about the service, only that the check ran out of time.
 		o.cut = o.cut || o.kind == uptime.ErrTimeout && ctx.Err() != nil
@@ -118,8 +132,15 @@ func (p *Prober) Check(ctx context.Context, svc uptime.Service) uptime.Result {
 	n := max(svc.Retries, 1)
 	var b backoff.BackOff = backoff.WithMaxRetries(backoff.NewConstantBackOff(svc.RetryDelay), uint64(n-1))
 	b = backoff.WithContext(&deadlineBackOff{ctx: ctx, next: b}, ctx)
+	var notify backoff.Notify
+	if p.Retrying != nil {
+		notify = func(_ error, wait time.Duration) {
+			p.Retrying(svc, Retry{Next: attempts + 1, Of: n, Wait: wait, Error: last.kind,
+				Detail: Sanitize(redactSecrets(last.detail, svc))})
+		}
+	}
 	// The error is either errAttemptFailed or ctx's; both are already in kept.
-	_ = backoff.RetryNotifyWithTimer(op, b, nil, &sleepTimer{ctx: ctx, sleep: p.sleep})
+	_ = backoff.RetryNotifyWithTimer(op, b, notify, &sleepTimer{ctx: ctx, sleep: p.sleep})
 
 	res := uptime.Result{
 		Time:     start.UTC(),

@@ -64,6 +64,7 @@ func (b *batcher) batch(ctx context.Context, final bool) {
 		if r.canaryFailed(ctx, results) {
 			markInconclusive(results, "the monitor's canary failed too: its own network is in doubt")
 		}
+		r.logFailures(results)
 		if err := r.history.Append(results); err != nil {
 			// Not tracked either: the state never runs ahead of the history.
 			r.Logger.Error("checks not recorded", "err", err, "results", len(results))
@@ -200,8 +201,8 @@ func (b *batcher) collect(results []uptime.Result, of []time.Time, ts []uptime.T
 // transition misses its publish or issue sync.
 func (b *batcher) toUpkeep(c *Report) {
 	r := b.r
-	r.Logger.Debug("cycle done", "cycle", c.Start, "services", len(c.Results),
-		"took", c.Duration.Round(time.Millisecond), "transitions", len(c.Transitions))
+	r.logCycle(c, b.thresholds)
+	r.warnIfOffline(c.Results)
 	select {
 	case old := <-b.done:
 		c.Transitions = append(old.Transitions, c.Transitions...)

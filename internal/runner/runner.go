@@ -173,6 +173,7 @@ func (r *Runner) Cycle(ctx context.Context) (Report, error) {
 		rep.CanaryDown = true
 		markInconclusive(rep.Results, "the monitor's canary failed too: its own network is in doubt")
 	}
+	r.warnIfOffline(rep.Results)
 
 	// 2. Record.
 	if err := r.history.Append(rep.Results); err != nil {

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/Sefaria/statusgen/internal/history"
+	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
 // The 90-day bar and the daily history table are most of the markup (90
@@ -41,7 +42,7 @@ func (w window) appendBarCells(b []byte, cells *[barDays]dayCell, incs []inciden
 			b = append(b, " up"...)
 			if c.down > 0 {
 				b = append(b, ", "...)
-				b = appendMinutes(b, int64(c.down/1000))
+				b = uptime.AppendDuration(b, time.Duration(c.down)*time.Millisecond)
 				b = append(b, " down"...)
 			}
 			b = appendNoData(b, w.gap(i, c))
@@ -60,7 +61,7 @@ func appendNoData(b []byte, gap time.Duration) []byte {
 	if gap < time.Minute {
 		return b
 	}
-	return append(append(append(b, ", "...), durationText(gap)...), " no data"...)
+	return append(uptime.AppendDuration(append(b, ", "...), gap), " no data"...)
 }
 
 // dayClass is a bar cell's class by the day's downtime: b0 for none up to
@@ -135,8 +136,8 @@ func historyHTML(days []history.Day, times []history.Times, name string, now tim
 			b = append(b, "—"...)
 		}
 		b = append(b, "</td><td>"...)
-		if down := int64(t.Down / time.Second); down > 0 {
-			b = appendMinutes(b, down)
+		if t.Down > 0 {
+			b = uptime.AppendDuration(b, t.Down)
 		} else {
 			b = append(b, "—"...)
 		}
@@ -146,7 +147,7 @@ func historyHTML(days []history.Day, times []history.Times, name string, now tim
 			gap = min(now.Sub(days[i].Start()), 24*time.Hour) - t.Covered()
 		}
 		if gap >= time.Minute {
-			b = append(b, durationText(gap)...)
+			b = uptime.AppendDuration(b, gap)
 		} else {
 			b = append(b, "—"...)
 		}

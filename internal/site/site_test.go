@@ -109,21 +109,6 @@ func TestPhrase(t *testing.T) {
 	}
 }
 
-func TestDurationText(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{45 * time.Second, "45 s"}, {12 * time.Minute, "12 min"}, {2 * time.Hour, "2 h"},
-		{3*time.Hour + 5*time.Minute, "3 h 5 min"}, {50 * time.Hour, "2 d 2 h"}, {48 * time.Hour, "2 d"}, {-time.Second, "0 s"},
-	}
-	for _, tt := range tests {
-		if got := durationText(tt.d); got != tt.want {
-			t.Errorf("durationText(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
 func TestPercentNeverRoundsUpToFull(t *testing.T) {
 	if got := percent(0.99999, true); got != "99.99%" {
 		t.Errorf("percent(0.99999) = %s, want 99.99%%", got)

@@ -383,7 +383,7 @@ func incidentsByService(in Input, now time.Time) map[string][]incidentView {
 		if end.IsZero() {
 			end = now
 		}
-		iv.Duration = durationText(end.Sub(iv.Start))
+		iv.Duration = uptime.DurationText(end.Sub(iv.Start))
 		for _, n := range in.Notices {
 			if n.Kind == notice.Incident && n.Covers(inc.Service) &&
 				n.Start.Before(end.Add(time.Second)) && (n.End.IsZero() || !n.End.Before(iv.Start)) {
@@ -466,30 +466,7 @@ func appendPermyriad(b []byte, n int64) []byte {
 	return append(b, '.', byte('0'+n%100/10), byte('0'+n%10), '%')
 }
 
-// appendMinutes appends sec as whole minutes, rounded up: "1 min", "42 min".
-func appendMinutes(b []byte, sec int64) []byte {
-	return append(strconv.AppendInt(b, (sec+59)/60, 10), " min"...)
-}
-
 func ms(v int64) string { return strconv.FormatInt(v, 10) + " ms" }
-
-// durationText is "45 s", "12 min", "3 h 5 min" or "2 d 4 h".
-func durationText(d time.Duration) string {
-	s := int64(max(d, 0) / time.Second)
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%d s", s)
-	case s < 3600:
-		return fmt.Sprintf("%d min", s/60)
-	case s < 86400 && s%3600 < 60:
-		return fmt.Sprintf("%d h", s/3600)
-	case s < 86400:
-		return fmt.Sprintf("%d h %d min", s/3600, s%3600/60)
-	case s%86400 < 3600:
-		return fmt.Sprintf("%d d", s/86400)
-	}
-	return fmt.Sprintf("%d d %d h", s/86400, s%86400/3600)
-}
 
 // clean drops control and bidi-override characters from a name or title
 // before it is escaped onto the page; the templates also isolate names in

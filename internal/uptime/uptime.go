@@ -164,7 +164,7 @@ func (t Transition) String() string {
 		return fmt.Sprintf("DOWN %s since %s (%d failed checks, %s)",
 			t.Service, t.Since.UTC().Format(time.RFC3339), t.Failures, t.Error)
 	case Recovered:
-		return fmt.Sprintf("RECOVERED %s after %s", t.Service, t.Downtime().Round(time.Second))
+		return fmt.Sprintf("RECOVERED %s after %s", t.Service, DurationText(t.Downtime()))
 	}
 	return fmt.Sprintf("%s %s", t.Kind, t.Service)
 }
