@@ -68,8 +68,9 @@ func TestQuickStartLeavesTheCloneClean(t *testing.T) {
 	tg := newFlipper(t)
 	clone := cloneWorkTree(t, map[string]string{"services.toml": tg.config()})
 
-	cmd := exec.Command(mk, "run")
+	cmd := exec.Command(mk, "--no-print-directory", "run")
 	cmd.Dir = clone
+	cmd.Env = outsideMake()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -109,7 +110,8 @@ func TestMakeBuildReportsVersionAndCommit(t *testing.T) {
 	inGitClone(t)
 	mk := tool(t, "make")
 	bin := filepath.Join(t.TempDir(), "statusgen")
-	cmd := exec.Command(mk, "-s", "build", "BIN="+bin)
+	cmd := exec.Command(mk, "-s", "--no-print-directory", "build", "BIN="+bin)
+	cmd.Env = outsideMake()
 	cmd.Dir = ".."
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make build: %v\n%s", err, out)
@@ -126,4 +128,19 @@ func TestMakeBuildReportsVersionAndCommit(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), want) {
 		t.Errorf("statusgen version = %q (%v), want it to begin %q", out, err, want)
 	}
+}
+
+// outsideMake is the environment without what a calling make passes down
+// (CI runs these tests from `make test`): a sub-make would otherwise print
+// "Entering directory" lines that a user running make never sees.
+func outsideMake() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES":
+		default:
+			env = append(env, kv)
+		}
+	}
+	return env
 }
