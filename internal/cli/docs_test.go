@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,6 +43,46 @@ func TestDocsLinksResolve(t *testing.T) {
 	}
 }
 
+// TestEnvExampleListsEveryVariable: .env.example and docs/configuration.md
+// name every variable the configuration reads, and .env.example none that
+// it does not read.
+func TestEnvExampleListsEveryVariable(t *testing.T) {
+	root := filepath.Join("..", "..")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	names := func(re, text string) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(text, -1) {
+			out[m[1]] = true
+		}
+		return out
+	}
+	code := names(`d\.(?:env|envInt|envSeconds|envOr|proxyEnv)\("([A-Z][A-Z0-9_]*)"[,)]`, read("internal/config/env.go"))
+	example := names(`(?m)^([A-Z][A-Z0-9_]*)=`, read(".env.example"))
+	documented := names("`([A-Z][A-Z0-9_]*)`", read("docs/configuration.md"))
+	if len(code) < 10 {
+		t.Fatalf("found %d variables in internal/config/env.go, want more: has the way it reads them changed?", len(code))
+	}
+	for _, v := range slices.Sorted(maps.Keys(code)) {
+		if !example[v] {
+			t.Errorf(".env.example does not list %s, which the configuration reads", v)
+		}
+		if !documented[v] {
+			t.Errorf("docs/configuration.md does not name %s, which the configuration reads", v)
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(example)) {
+		if !code[v] {
+			t.Errorf(".env.example lists %s, which the configuration does not read", v)
+		}
+	}
+}
+
 // TestDocCheckerFindsProblems holds the checkers themselves to a small
 // repository of docs, each with one thing wrong, so the tests above
 // cannot pass by finding nothing.
@@ -57,8 +98,8 @@ func TestDocCheckerFindsProblems(t *testing.T) {
 		want      []string // a problem containing each, in order; none for a clean doc
 	}{
 		{"real commands and flags", "Run `statusgen once --summary FILE` or `./bin/statusgen serve --site .run/site`.\n\n" +
-			"```sh\nstatusgen prune --dry-run && statusgen check --slack --interval=90s\n```\n" +
-			"| flag |\n|---|\n| `--retention-days` |\n\n`statusgen <command> --help`, `journalctl -u statusgen -f`", nil},
+			"```sh\nstatusgen prune --dry-run && statusgen check --slack --interval=90s # what statusgen will do\n```\n" +
+			"| flag |\n|---|\n| `--retention-days` |\n\n`statusgen <command> --help`, `journalctl -u statusgen -f`, `statusgen-load -bin bin/statusgen -services 10`", nil},
 		{"unknown command", "```\nstatusgen frobnicate --nope\n```", []string{`README.md:2: statusgen frobnicate: no such command`}},
 		{"unknown flag", "Try `statusgen once --nope`.", []string{`README.md:1: statusgen once: no flag --nope`}},
 		{"flag of another command", "`statusgen render [--summary FILE]`", []string{`statusgen render: no flag --summary`}},
@@ -151,7 +192,9 @@ func (f docFile) walk(code func(docCode), prose func(line int, text string)) {
 		}
 		if fenced {
 			if code != nil {
-				code(docCode{file: f.name, line: i + 1, text: line})
+				// A comment is prose: "# what statusgen will use".
+				text := shellComment.ReplaceAllString(line, "")
+				code(docCode{file: f.name, line: i + 1, text: text})
 			}
 			continue
 		}
@@ -235,6 +278,7 @@ func makeTargets(t *testing.T, root string) map[string]bool {
 }
 
 var (
+	shellComment  = regexp.MustCompile(`(?:^|\s)#.*$`)
 	statusgenCall = regexp.MustCompile(`(?:^|[\s/("'=])statusgen[ \t]+`)
 	makeCall      = regexp.MustCompile(`(?:^|[\s(])make[ \t]+`)
 	goTestCall    = regexp.MustCompile(`(?:^|[\s(])go test[ \t]+`)
@@ -280,7 +324,9 @@ func checkDocCode(root string, docs []docFile, flags map[string]map[string]bool,
 		f.walk(func(c docCode) {
 			for _, m := range statusgenCall.FindAllStringIndex(c.text, -1) {
 				w := words(c.text[m[1]:])
-				before := strings.Fields(c.text[:m[0]+1])
+				// The word before the one statusgen ends ("-bin" in "-bin bin/statusgen").
+				prefix := c.text[:m[0]+1]
+				before := strings.Fields(prefix[:strings.LastIndexAny(prefix, " \t")+1])
 				switch {
 				case len(w) == 0 || strings.HasPrefix(w[0], "<"):
 					continue // `statusgen <command> --help`
