@@ -32,7 +32,7 @@ run: build
 serve: build
 	./$(BIN) serve --site $(RUN_DIR)/site
 
-# Every performance target in one table (see README, Performance): the Go
+# Every performance target in one table (see docs/performance.md): the Go
 # benchmarks (medians of 5 runs) and a load run of `statusgen run` against a
 # local target. LOAD_FLAGS scales the load run, e.g.
 # LOAD_FLAGS="-services 1000 -interval 20s -cycles 1" for a quick look.

@@ -106,7 +106,7 @@ var (
 	bannerUp       = banner{"up", "✔", "All systems operational", "none"}
 )
 
-// overall applies the banner rule (README "The status page") to the
+// overall applies the banner rule (docs/status-page.md) to the
 // services' conditions and the number of ongoing outages listed: services
 // under maintenance are left out; more than half of the rest confirmed
 // down is a major outage; any confirmed down a partial outage; any
