@@ -688,3 +688,25 @@ func TestCheckListen(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodDefault: a two-phase check submits its task by POST unless
+// told otherwise; config used to fill in GET, so the probe's POST default
+// for it never applied.
+func TestMethodDefault(t *testing.T) {
+	tests := []struct{ name, table, want string }{
+		{"plain check", ``, "GET"},
+		{"two-phase check", "check_type = \"async_two_phase\"\n[service.async_verification]\nbase_url = \"https://a.example/async/\"\n", "POST"},
+		{"two-phase check with a method", "method = \"put\"\ncheck_type = \"async_two_phase\"\n[service.async_verification]\nbase_url = \"https://a.example/async/\"\n", "PUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("services.toml", []byte("[[service]]\nname = \"a\"\nurl = \"https://a.example/\"\n"+tt.table), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Services[0].Method; got != tt.want {
+				t.Errorf("method = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -291,10 +292,15 @@ func (d *decoder) services(root *table, set Settings, sources map[string]string)
 }
 
 func (d *decoder) service(t *table, name string, set Settings, sources map[string]string) uptime.Service {
+	// A two-phase check submits a task: POST unless told otherwise.
+	method := http.MethodGet
+	if t.str("check_type", "") == string(uptime.CheckAsyncTwoPhase) {
+		method = http.MethodPost
+	}
 	s := uptime.Service{
 		Name:             name,
 		URL:              t.url("url", true),
-		Method:           t.method("method"),
+		Method:           t.method("method", method),
 		Body:             t.str("request_body", ""),
 		ExpectedStatus:   t.statuses("expected_status"),
 		FollowRedirects:  t.boolean("follow_redirects", true),

@@ -321,11 +321,11 @@ func checkPort(u *url.URL) string {
 	return ""
 }
 
-func (t *table) method(key string) string {
-	m := strings.ToUpper(strings.TrimSpace(t.str(key, "GET")))
+func (t *table) method(key, def string) string {
+	m := strings.ToUpper(strings.TrimSpace(t.str(key, def)))
 	if !isToken(m) {
 		t.fail(key, fmt.Sprintf(`must be an HTTP method like "GET" or "POST", got %q`, m))
-		return "GET"
+		return def
 	}
 	return m
 }
