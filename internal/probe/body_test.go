@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"net/http"
 	"strconv"
@@ -109,3 +111,58 @@ func expectBody(s string) func(*uptime.Service) {
 }
 
 func expectAllReady(svc *uptime.Service) { svc.ExpectJSON = map[string]any{"allReady": true} }
+
+// TestCheckOwnAcceptEncoding: a service that sends its own
+// Accept-Encoding (copied from a browser, say) turns off the Transport's
+// decoding; a gzip answer is still read as the JSON it is, as a browser
+// reads it, and an encoding statusgen cannot decode is named in the
+// detail rather than reported as garbage.
+func TestCheckOwnAcceptEncoding(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(`{"allReady": true}`))
+	zw.Close()
+	tests := []struct {
+		name, accept, encoding, method string
+		body                           []byte
+		kind                           uptime.ErrorKind
+		detail                         string
+	}{
+		{name: "gzip, asked by the service", accept: "gzip, deflate, br", encoding: "gzip", body: gz.Bytes()},
+		{name: "gzip against identity", accept: "identity", encoding: "gzip", body: gz.Bytes()},
+		{name: "x-gzip", accept: "gzip", encoding: "x-gzip", body: gz.Bytes()},
+		{name: "gzip that is not gzip", accept: "gzip", encoding: "gzip", body: []byte("plain text"),
+			kind: uptime.ErrProtocol, detail: "GET <url> body (gzip): gzip: invalid header"},
+		{name: "an empty gzip body", accept: "gzip", encoding: "gzip", method: http.MethodHead},
+		{name: "br", accept: "br", encoding: "br", body: []byte("\x1b\x10\x00not really brotli"), kind: uptime.ErrNotJSON,
+			detail: "body is not a JSON object (it is br-encoded, as the check's Accept-Encoding header allowed, and statusgen decodes only gzip)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				if got := r.Header.Get("Accept-Encoding"); got != tt.accept {
+					t.Errorf("Accept-Encoding = %q, want the service's %q", got, tt.accept)
+				}
+				w.Header().Set("Content-Encoding", tt.encoding)
+				w.Write(tt.body)
+			})
+			p, _ := newProber()
+			svc := plainService(srv.URL)
+			svc.Headers = []uptime.Header{{Name: "Accept-Encoding", Value: tt.accept}}
+			if tt.method != "" {
+				svc.Method = tt.method
+			} else {
+				expectAllReady(&svc)
+			}
+			got := p.Check(context.Background(), svc)
+			if tt.kind == "" {
+				checkResult(t, got, uptime.Up, "")
+				return
+			}
+			checkResult(t, got, uptime.Down, tt.kind)
+			if want := strings.ReplaceAll(tt.detail, "<url>", srv.URL); got.Detail != want {
+				t.Errorf("Check().Detail = %q, want %q", got.Detail, want)
+			}
+		})
+	}
+}

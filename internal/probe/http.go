@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,9 @@ func (p *Prober) plainAttempt(ctx context.Context, svc uptime.Service) outcome {
 	}
 	if keep {
 		o.kind, o.detail = assertBody(r.body, r.cutAt, svc.ExpectBody, svc.ExpectJSON)
+		if o.kind != "" && r.encoding != "" {
+			o.detail += fmt.Sprintf(" (it is %s-encoded, as the check's Accept-Encoding header allowed, and statusgen decodes only gzip)", r.encoding)
+		}
 	}
 	return o
 }
@@ -143,13 +147,16 @@ func isCredential(h uptime.Header) bool {
 // response is what one request found: the status, who gave it, and a
 // capped body, or a failure kind with its raw detail.
 type response struct {
-	code    int
-	from    string // the method and URL that answered, sanitized; "after N redirects" when there were
-	body    []byte
-	cutAt   int64 // when the body went on past the cap, the cap; else 0
-	latency time.Duration
-	kind    uptime.ErrorKind
-	detail  string
+	code  int
+	from  string // the method and URL that answered, sanitized; "after N redirects" when there were
+	body  []byte
+	cutAt int64 // when the body went on past the cap, the cap; else 0
+	// encoding is the Content-Encoding the body is still in, which only
+	// the service's own Accept-Encoding header can bring: not gzip.
+	encoding string
+	latency  time.Duration
+	kind     uptime.ErrorKind
+	detail   string
 }
 
 // do sends one request under the service's per-request timeout and reads
@@ -188,24 +195,71 @@ func (c *client) do(ctx context.Context, method, rawURL, body string, keep bool)
 	}
 	defer resp.Body.Close()
 	r := response{code: resp.StatusCode, from: answered(resp)}
+	in, length, gunzipped := decoded(resp)
+	if !gunzipped && !resp.Uncompressed {
+		r.encoding = contentEncoding(resp)
+	}
 	if keep {
 		var cut bool
-		r.body, cut, err = readBody(resp.Body, resp.ContentLength, c.maxBody)
+		r.body, cut, err = readBody(in, length, c.maxBody)
 		if cut {
 			r.cutAt = c.maxBody
 		}
 	} else {
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, c.maxBody))
+		_, err = io.Copy(io.Discard, io.LimitReader(in, c.maxBody))
 	}
 	r.latency = c.p.now().Sub(start)
 	if err != nil {
 		where := r.from + " body"
-		if resp.Uncompressed {
+		if gunzipped {
 			where += " (gzip)"
 		}
 		r.kind, r.detail = failure(ctx, where, err, r.latency)
 	}
 	return r
+}
+
+// decoded is resp's body as a check reads it, with its length if known,
+// and whether it is gzip decoded. The Transport decodes the gzip it asked
+// for, but asks for nothing when the service sets its own Accept-Encoding
+// (copied from a browser, say): a gzip answer is then decoded here, as a
+// browser would, so that it is not taken for garbage.
+func decoded(resp *http.Response) (body io.Reader, length int64, gunzipped bool) {
+	if resp.Uncompressed {
+		return resp.Body, resp.ContentLength, true
+	}
+	switch contentEncoding(resp) {
+	case "gzip", "x-gzip":
+		return &lazyGzip{r: resp.Body}, -1, true
+	}
+	return resp.Body, resp.ContentLength, false
+}
+
+// contentEncoding is resp's Content-Encoding, lower case; "" for identity.
+func contentEncoding(resp *http.Response) string {
+	enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
+	if enc == "identity" {
+		return ""
+	}
+	return enc
+}
+
+// lazyGzip opens the gzip stream at the first read, as the Transport
+// does, so that an empty body (HEAD, 204) reads as empty.
+type lazyGzip struct {
+	r   io.Reader
+	zr  *gzip.Reader
+	err error
+}
+
+func (l *lazyGzip) Read(p []byte) (int, error) {
+	if l.zr == nil && l.err == nil {
+		l.zr, l.err = gzip.NewReader(l.r)
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.zr.Read(p)
 }
 
 // answered names the request whose answer resp is: its method and URL,

@@ -6,6 +6,7 @@ package tinyproxy
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net"
 	"os"
@@ -28,10 +29,15 @@ type Options struct {
 	// serves hosts that only the proxy can reach: plain http only, since
 	// an upstream gets CONNECT for https.
 	Upstream map[string]string
+	// Listen is the address the proxy listens on; "" means 127.0.0.1.
+	// Allow lists the clients it serves (addresses or networks like
+	// "10.0.0.0/30"); none means Listen's address.
+	Listen string
+	Allow  []string
 }
 
-// Start runs tinyproxy on 127.0.0.1 until the test ends and returns its
-// address (host:port). Its log is shown when the test fails.
+// Start runs tinyproxy on 127.0.0.1 (or o.Listen) until the test ends and
+// returns its address (host:port). Its log is shown when the test fails.
 func Start(t testing.TB, o Options) string {
 	t.Helper()
 	bin, err := exec.LookPath("tinyproxy")
@@ -41,16 +47,22 @@ func Start(t testing.TB, o Options) string {
 		}
 		t.Skip("tinyproxy is not installed (apt-get install tinyproxy); skipping the test against a real proxy")
 	}
-	addr := freeAddr(t)
+	ip := cmp.Or(o.Listen, "127.0.0.1")
+	addr := freeAddr(t, ip)
 	_, port, _ := net.SplitHostPort(addr)
 	conf := []string{
 		"Port " + port,
-		"Listen 127.0.0.1",
+		"Listen " + ip,
 		"Timeout 30",
 		"MaxClients 200",
 		"LogLevel Info",
-		"Allow 127.0.0.1",
 		// No ConnectPort line: CONNECT to any port, as test servers use.
+	}
+	if len(o.Allow) == 0 {
+		o.Allow = []string{ip}
+	}
+	for _, a := range o.Allow {
+		conf = append(conf, "Allow "+a)
 	}
 	if o.User != "" {
 		conf = append(conf, fmt.Sprintf("BasicAuth %s %s", o.User, o.Password))
@@ -94,10 +106,10 @@ func Start(t testing.TB, o Options) string {
 	}
 }
 
-// freeAddr is a 127.0.0.1 address nothing listens on now.
-func freeAddr(t testing.TB) string {
+// freeAddr is an address on ip nothing listens on now.
+func freeAddr(t testing.TB, ip string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
