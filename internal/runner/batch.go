@@ -288,6 +288,16 @@ func (r *Runner) gather(ctx context.Context, kick <-chan struct{}) bool {
 	defer limit.Stop()
 	calm := time.NewTimer(quiet)
 	defer calm.Stop()
+	// A kick still buffered is from a batch recorded before this wait
+	// began: its alerts are counted in seen, and read below it would end
+	// the wait at once as "a batch with no new alert".
+	select {
+	case _, open := <-kick:
+		if !open {
+			return false
+		}
+	default:
+	}
 	seen := r.alertsQueued.Load()
 	for {
 		select {

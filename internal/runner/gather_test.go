@@ -23,17 +23,22 @@ func TestGatherWaitsWhileAlertsKeepComing(t *testing.T) {
 		kicks    []time.Duration // when it kicks without a new alert
 		min, max time.Duration   // when gather may return
 		open     bool
+		stale    bool // a kick from an earlier batch is still buffered when gather starts
 	}{
-		{"one alert", nil, nil, quiet, 3 * quiet, true},
-		{"alerts 60 ms apart", []time.Duration{60, 120, 180}, nil, 180*time.Millisecond + quiet, 180*time.Millisecond + 3*quiet, true},
-		{"a batch without a new alert ends it", []time.Duration{30}, []time.Duration{60, 90}, 60 * time.Millisecond, 60*time.Millisecond + 2*quiet, true},
+		{"one alert", nil, nil, quiet, 3 * quiet, true, false},
+		{"alerts 60 ms apart", []time.Duration{60, 120, 180}, nil, 180*time.Millisecond + quiet, 180*time.Millisecond + 3*quiet, true, false},
+		{"a batch without a new alert ends it", []time.Duration{30}, []time.Duration{60, 90}, 60 * time.Millisecond, 60*time.Millisecond + 2*quiet, true, false},
+		{"a kick left from before does not end it", []time.Duration{60, 120, 180}, nil, 180*time.Millisecond + quiet, 180*time.Millisecond + 3*quiet, true, true},
 		{"a stream of alerts stops at the limit", every(40, gatherLimit*quiet/time.Millisecond+200),
-			nil, gatherLimit * quiet, gatherLimit*quiet + 2*quiet, true},
+			nil, gatherLimit * quiet, gatherLimit*quiet + 2*quiet, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &Runner{GatherAlerts: quiet}
 			kick := make(chan struct{}, 1)
+			if tt.stale {
+				kick <- struct{}{}
+			}
 			start := time.Now()
 			stop := make(chan struct{})
 			defer close(stop)
