@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/Sefaria/statusgen/internal/publish"
-	"github.com/Sefaria/statusgen/internal/tinyproxy"
+	"github.com/Sefaria/statusgen/internal/realserver"
 )
 
 // behindProxy is a world that the monitor reaches only through a real
@@ -49,7 +49,7 @@ func newBehindProxy(t *testing.T) *behindProxy {
 		}
 	}))
 	t.Cleanup(world.Close)
-	b.proxy = "http://" + tinyproxy.Start(t, tinyproxy.Options{Upstream: map[string]string{".test": world.Listener.Addr().String()}})
+	b.proxy = "http://" + realserver.Tinyproxy(t, realserver.ProxyOptions{Upstream: map[string]string{".test": world.Listener.Addr().String()}})
 	return b
 }
 

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/Sefaria/statusgen/internal/tinyproxy"
+	"github.com/Sefaria/statusgen/internal/realserver"
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
@@ -19,7 +19,7 @@ import (
 // "none" goes direct. The proxy's password never reaches a detail.
 func TestCheckThroughProxy(t *testing.T) {
 	const user, password = "monitor", "pr0xyPa55word"
-	proxyAddr := tinyproxy.Start(t, tinyproxy.Options{User: user, Password: password})
+	proxyAddr := realserver.Tinyproxy(t, realserver.ProxyOptions{User: user, Password: password})
 	withPassword := "http://" + user + ":" + password + "@" + proxyAddr
 	wrongPassword := "http://" + user + ":wrong-" + password + "@" + proxyAddr
 

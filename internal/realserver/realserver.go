@@ -1,9 +1,9 @@
 // Package realserver runs the web servers operators run, as Debian ships
-// them, for tests: nginx, Apache and Caddy, each in the foreground on
+// them, for tests: nginx, Apache, Caddy and tinyproxy, each in the foreground on
 // 127.0.0.1 ports with a configuration written to the test's temporary
 // folder, stopped when the test ends. .ci/run installs them; without one a
 // test skips with a message locally and fails when CI=true.
-// (internal/tinyproxy does the same for the forward proxy.)
+// Tinyproxy does the same for the forward proxy.
 package realserver
 
 import (

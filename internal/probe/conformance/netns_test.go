@@ -16,7 +16,6 @@ import (
 
 	"github.com/Sefaria/statusgen/internal/config"
 	"github.com/Sefaria/statusgen/internal/realserver"
-	"github.com/Sefaria/statusgen/internal/tinyproxy"
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
 
@@ -32,7 +31,7 @@ func TestBehindProxy(t *testing.T) {
 	free := func(ip string) int { return realserver.FreePort(t, ip) }
 	httpPort, httpsPort, closed := free(ns.target), free(ns.target), free(ns.target)
 	direct := free(ns.hostIP) // the host's end of the link, reachable without the proxy
-	proxy := "http://" + tinyproxy.Start(t, tinyproxy.Options{Listen: ns.hostIP, Allow: []string{ns.subnet}})
+	proxy := "http://" + realserver.Tinyproxy(t, realserver.ProxyOptions{Listen: ns.hostIP, Allow: []string{ns.subnet}})
 
 	leaf := w.pki.ecInter.leaf(t, names{dns: []string{idnASCII}, ips: []net.IP{net.ParseIP(ns.target), net.ParseIP(ns.hostIP)}}, valid())
 	crt, key := leaf.files(t, w.dir, "target")
