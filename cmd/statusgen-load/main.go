@@ -1,6 +1,8 @@
 // Command statusgen-load measures statusgen against its performance
-// targets on this machine and prints one table: it starts a local target
-// server (this process) and a `statusgen run` process with N services,
+// targets on this machine and prints one table: it starts local target
+// servers (this process) and, side by side, one `statusgen run` process
+// with N https services and one with N http services (-schemes), https
+// first, each figure next to its twin and their ratio after,
 // samples the runner's CPU from /proc/<pid>/stat and RSS from
 // /proc/<pid>/status, makes some services fail to time their Slack alerts,
 // then runs the Go benchmarks (medians of -count runs), and finally
@@ -13,7 +15,7 @@
 // many times the usual kernel CPU; deleting between the measurements made
 // each one pay for the one before.
 //
-//	go run ./cmd/statusgen-load -bin bin/statusgen [-services 10000 -interval 20s -cycles 2]
+//	go run ./cmd/statusgen-load -bin bin/statusgen [-services 10000 -interval 60s -cycles 2 -schemes https,http]
 package main
 
 import (
