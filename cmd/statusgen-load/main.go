@@ -2,8 +2,8 @@
 // targets on this machine and prints one table: it starts local target
 // servers (this process) and, side by side, one `statusgen run` process
 // with N https services and one with N http services (-schemes), https
-// first, each figure next to its twin and their ratio after,
-// samples the runner's CPU from /proc/<pid>/stat and RSS from
+// first, each figure next to its twin and their ratio after; it
+// samples each runner's CPU from /proc/<pid>/stat and RSS from
 // /proc/<pid>/status, makes some services fail to time their Slack alerts,
 // then runs the Go benchmarks (medians of -count runs), and finally
 // rebuilds the rollups of a full-size history in a temporary folder.
