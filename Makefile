@@ -34,7 +34,9 @@ serve: build
 
 # Every performance target in one table (see docs/performance.md): the Go
 # benchmarks (medians of 5 runs) and a load run of `statusgen run` against a
-# local target. LOAD_FLAGS scales the load run, e.g.
+# local target, https first: one runner of https services and one of http
+# services side by side, each figure next to its twin
+# (docs/performance-https.md). LOAD_FLAGS scales the load run, e.g.
 # LOAD_FLAGS="-services 1000 -interval 20s -cycles 1" for a quick look.
 LOAD_FLAGS ?= -services 10000 -interval 60s -cycles 2
 bench: build

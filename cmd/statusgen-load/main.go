@@ -1,7 +1,9 @@
 // Command statusgen-load measures statusgen against its performance
-// targets on this machine and prints one table: it starts a local target
-// server (this process) and a `statusgen run` process with N services,
-// samples the runner's CPU from /proc/<pid>/stat and RSS from
+// targets on this machine and prints one table: it starts local target
+// servers (this process) and, side by side, one `statusgen run` process
+// with N https services and one with N http services (-schemes), https
+// first, each figure next to its twin and their ratio after; it
+// samples each runner's CPU from /proc/<pid>/stat and RSS from
 // /proc/<pid>/status, makes some services fail to time their Slack alerts,
 // then runs the Go benchmarks (medians of -count runs), and finally
 // rebuilds the rollups of a full-size history in a temporary folder.
@@ -13,16 +15,24 @@
 // many times the usual kernel CPU; deleting between the measurements made
 // each one pay for the one before.
 //
-//	go run ./cmd/statusgen-load -bin bin/statusgen [-services 10000 -interval 20s -cycles 2]
+//	go run ./cmd/statusgen-load -bin bin/statusgen [-services 10000 -interval 60s -cycles 2 -schemes https,http]
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -46,6 +56,7 @@ func main() {
 	services := flag.Int("services", 10000, "services for the runner")
 	interval := flag.Duration("interval", time.Minute, "the runner's interval")
 	cycles := flag.Int("cycles", 2, "steady-state render periods measured after the second render")
+	schemes := flag.String("schemes", "https,http", "the schemes of the services, one runner each, run side by side; the first is the one the targets are for")
 	count := flag.Int("count", 5, "runs of each Go benchmark (the median is shown)")
 	rebuild := flag.Bool("rebuild", true, "rebuild 60 days × 100 services of rollups (8.6 M lines)")
 	benches := flag.Bool("bench", true, "run the Go benchmarks")
@@ -55,7 +66,7 @@ func main() {
 	if scratch, err = os.MkdirTemp("", "statusgen-load-"); err != nil {
 		fatal(err)
 	}
-	load := loadRun(*bin, *services, *interval, *cycles)
+	load := loadRuns(*bin, strings.Split(*schemes, ","), *services, *interval, *cycles)
 	var rows []row
 	if *benches {
 		rows = append(rows, goBenchmarks(*count)...)
@@ -123,8 +134,10 @@ func goBenchmarks(count int) []row {
 		{"./internal/history/", "BenchmarkAppend10000$", "append a cycle of 10,000 lines", 20 * time.Millisecond, ""},
 		{"./internal/runner/", "BenchmarkColdStart1000$", "cold start, 1,000 services (config + state)", 50 * time.Millisecond, ""},
 		{"./internal/site/", "BenchmarkRender10000$/cycle", "CPU of one render in `run` at 10,000 services (1,000 pages on their turn)", 0, "cpu-ms/op"},
-		{"./internal/probe/", "BenchmarkFreshConnClientCPU$", "client CPU of a bare fresh TCP exchange on 127.0.0.1 (the floor of a check)", 0, "client-cpu-ns/op"},
-		{"./internal/probe/", "BenchmarkCheckClientCPU$/16_in_flight", "client CPU of one plain HTTP check, 16 in flight", 0, "client-cpu-ns/op"},
+		// https first, its http twin from the same benchmark after it.
+		{"./internal/probe/", "^BenchmarkHTTPSClientCPU$/^ecdsa$/^h1,x25519,resumed$", "client CPU of one https check, ECDSA leaf + intermediate, resumed (the default)", 0, "client-cpu-ns/op"},
+		{"./internal/probe/", "^BenchmarkHTTPSClientCPU$/^ecdsa$/^h1,x25519,full$", "client CPU of one https check, ECDSA leaf + intermediate, full handshake (a new host, or daily)", 0, "client-cpu-ns/op"},
+		{"./internal/probe/", "^BenchmarkHTTPSClientCPU$/^http$", "client CPU of the same check over plain http (the https twins' reference)", 0, "client-cpu-ns/op"},
 	}
 	var rows []row
 	for _, b := range list {
@@ -180,6 +193,7 @@ func median(v []float64) float64 {
 // target is the local server every service checks, and the fake Slack.
 type target struct {
 	checks   atomic.Int64
+	resumed  atomic.Int64 // https checks whose TLS session was resumed
 	perSvc   []atomic.Int32
 	failFrom atomic.Int64 // Unix ns after which failing services answer 503; 0: never
 	failing  map[int]bool
@@ -210,6 +224,9 @@ func (t *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t.checks.Add(1)
 	t.perSvc[i].Add(1)
+	if r.TLS != nil && r.TLS.DidResume {
+		t.resumed.Add(1)
+	}
 	if from := t.failFrom.Load(); from != 0 && t.failing[i] && time.Now().UnixNano() >= from {
 		t.mu.Lock()
 		name := svcName(i)
@@ -227,9 +244,122 @@ func (t *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func svcName(i int) string { return fmt.Sprintf("svc-%05d", i) }
 
-// loadRun starts the runner against the target and measures its steady state.
-func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
-	dir := scratchDir("run-")
+// loadRuns runs one runner per scheme side by side, each against a target
+// of its own in this process, and reports them in the order given (https
+// first by default), every figure of one scheme next to its twin.
+func loadRuns(bin string, schemes []string, n int, interval time.Duration, cycles int) []row {
+	for _, s := range schemes {
+		if s != "http" && s != "https" {
+			fatal(fmt.Errorf("-schemes: %q is neither http nor https", s))
+		}
+	}
+	ca := writeTLSMaterial()
+	results := make([]loadResult, len(schemes))
+	var wg sync.WaitGroup
+	for i, s := range schemes {
+		wg.Go(func() { results[i] = loadRun(bin, s, ca, n, interval, cycles) })
+	}
+	wg.Wait()
+	var rows []row
+	for _, r := range results {
+		rows = append(rows, r.rows()...)
+	}
+	var https, http *loadResult
+	for i := range results {
+		switch results[i].scheme {
+		case "https":
+			https = &results[i]
+		case "http":
+			http = &results[i]
+		}
+	}
+	if https != nil && http != nil {
+		ratio := https.perCheck / http.perCheck
+		rows = append(rows, row{fmt.Sprintf("%d services: https CPU per check ≤ 1.8 × http, same target, same run", n),
+			fmt.Sprintf("%.2f × (%.3f ms ÷ %.3f ms)", ratio, https.perCheck, http.perCheck),
+			"the two runners above, side by side", ratio <= 1.8, false})
+	}
+	return rows
+}
+
+// tlsCert is what the targets' TLS listeners present; writeTLSMaterial
+// makes it.
+var tlsCert tls.Certificate
+
+// writeTLSMaterial makes a CA and an ECDSA P-256 leaf for 127.0.0.1 signed
+// by it, as public CAs issue (the leaf, then the CA's certificate), and
+// writes the CA's certificate to scratch for the runners' SSL_CERT_FILE.
+func writeTLSMaterial() (caFile string) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		fatal(err)
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "statusgen-load CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		fatal(err)
+	}
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &leafKey.PublicKey, caKey)
+	if err != nil {
+		fatal(err)
+	}
+	tlsCert = tls.Certificate{Certificate: [][]byte{leafDER, caDER}, PrivateKey: leafKey}
+	caFile = filepath.Join(scratchDir("tls-"), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		fatal(err)
+	}
+	return caFile
+}
+
+// loadResult is one runner's steady state.
+type loadResult struct {
+	scheme               string
+	n                    int
+	perCheck, rate, core float64 // ms per check, checks/s, % of a core
+	userMS, systemMS     float64
+	rssMedian, rssPeak   float64
+	everyCycle           bool
+	lat50, latMax        float64
+	missing, failing     int
+	checks, resumed      int64
+	how                  string
+}
+
+func (r loadResult) rows() []row {
+	s := r.scheme
+	res := ""
+	if s == "https" {
+		res = fmt.Sprintf("; %.1f%% of handshakes resumed", 100*float64(r.resumed)/max(float64(r.checks), 1))
+	}
+	return []row{
+		{fmt.Sprintf("%s, %d services: CPU per check", s, r.n), fmt.Sprintf("%.3f ms (%.0f checks/s; user %.1f s, system %.1f s%s)", r.perCheck, r.rate, r.userMS/1000, r.systemMS/1000, res), r.how + "/stat utime+stime ÷ checks served", true, true},
+		{fmt.Sprintf("%s, %d services: CPU < 10%% of a core", s, r.n), fmt.Sprintf("%.1f%%", r.core), r.how + "/stat utime+stime ÷ wall time", r.core < 10, false},
+		{fmt.Sprintf("%s, %d services: RSS < 150 MB", s, r.n), fmt.Sprintf("median %.0f MB, peak %.0f MB", r.rssMedian, r.rssPeak), r.how + "/status VmRSS every 0.5 s, VmHWM", r.rssPeak < 150, false},
+		{s + ": every service checked every cycle, the first included", fmt.Sprintf("%v", r.everyCycle), "target's per-service request counts", r.everyCycle, false},
+		{s + ": DOWN alert leaves < 1 s after the confirming check", fmt.Sprintf("median %.0f ms, max %.0f ms, %d of %d alerts missing", r.lat50, r.latMax, r.missing, r.failing), "fake Slack receipt − target's 2nd failing answer, threshold 2", r.missing == 0 && r.latMax < 1000, false},
+	}
+}
+
+// loadRun starts a runner whose services all use scheme against a target
+// of its own and measures its steady state.
+func loadRun(bin, scheme, caFile string, n int, interval time.Duration, cycles int) loadResult {
+	dir := scratchDir("run-" + scheme + "-")
 	t := &target{perSvc: make([]atomic.Int32, n), failing: map[int]bool{}, confirmed: map[string]time.Time{}, alerts: map[string]time.Time{}}
 	for i := 0; i < n; i += max(n/5, 1) {
 		t.failing[i] = true // 5 services fail during the last interval (Slack takes one request a second)
@@ -241,19 +371,34 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	srv := &http.Server{Handler: t, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	base := "http://" + ln.Addr().String() // Slack's, and the services' over http
+	svcBase := base
+	if scheme == "https" {
+		// Go's TLS 1.3 server, session tickets on, HTTP/2 offered, as a
+		// default net/http server in production would be.
+		tln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fatal(err)
+		}
+		tsrv := &http.Server{Handler: t, ReadHeaderTimeout: 5 * time.Second, TLSConfig: &tls.Config{Certificates: []tls.Certificate{tlsCert}}}
+		go tsrv.ServeTLS(tln, "", "")
+		defer tsrv.Close()
+		svcBase = "https://" + tln.Addr().String()
+	}
 
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "[settings]\ntitle = \"Load\"\ninterval = \"%s\"\nretries = 1\nretry_delay = \"0s\"\nfailure_threshold = 2\nmax_parallel = 64\n\n[slack]\nchannel = \"load\"\n", interval)
 	for i := range n {
-		fmt.Fprintf(&cfg, "\n[[service]]\nname = %q\nurl = \"%s/s/%d\"\ntimeout = \"%s\"\nexpect_json = { allReady = true }\n", svcName(i), base, i, min(5*time.Second, interval/2))
+		fmt.Fprintf(&cfg, "\n[[service]]\nname = %q\nurl = \"%s/s/%d\"\ntimeout = \"%s\"\nexpect_json = { allReady = true }\n", svcName(i), svcBase, i, min(5*time.Second, interval/2))
 	}
 	cfgPath := filepath.Join(dir, "services.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
 		fatal(err)
 	}
 	cmd := exec.Command(bin, "run", "--config", cfgPath, "--data", filepath.Join(dir, "data"), "--site", filepath.Join(dir, "site"))
-	cmd.Env = append(os.Environ(), "SLACK_WEBHOOK_URL="+base+"/slack")
+	// The runner trusts the targets' CA the way Go on Linux finds system
+	// roots: SSL_CERT_FILE (crypto/x509).
+	cmd.Env = append(os.Environ(), "SLACK_WEBHOOK_URL="+base+"/slack", "SSL_CERT_FILE="+caFile)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if runnerLog != "" {
@@ -318,7 +463,7 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	waitRender()
 	// Steady state: cycles renders; 5 services fail from the start of the
 	// last render period on.
-	cpu0, checks0, t0 := cpuTicks(pid), t.checks.Load(), time.Now()
+	cpu0, checks0, resumed0, t0 := cpuTicks(pid), t.checks.Load(), t.resumed.Load(), time.Now()
 	var rss []float64
 	var peak float64
 	for renders := 0; renders < cycles; {
@@ -335,7 +480,7 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 			peak = max(peak, hwm)
 		}
 	}
-	cpu1, checks1, t1 := cpuTicks(pid), t.checks.Load(), time.Now()
+	cpu1, checks1, resumed1, t1 := cpuTicks(pid), t.checks.Load(), t.resumed.Load(), time.Now()
 	// Let the second failing check of every failing service land and
 	// alert: it comes at most two intervals after the failing began, which
 	// with a render every cycle is one interval before the window ended.
@@ -377,12 +522,12 @@ func loadRun(bin string, n int, interval time.Duration, cycles int) []row {
 	for _, l := range lat {
 		latMax = max(latMax, l)
 	}
-	how := fmt.Sprintf("statusgen-load: %d services, %v interval, %d render periods (%.1f min) after the second render; /proc/%s", n, interval, cycles, t1.Sub(t0).Minutes(), "<pid>")
-	return []row{
-		{fmt.Sprintf("%d services: CPU per check ≤ 0.25 ms", n), fmt.Sprintf("%.3f ms (%.0f checks/s, %.1f%% of a core; user %.1f s, system %.1f s)", perCheck, rate, cpuMS/t1.Sub(t0).Seconds()/10, userMS/1000, systemMS/1000), how + "/stat utime+stime ÷ checks served", perCheck <= 0.25, false},
-		{fmt.Sprintf("%d services: RSS < 150 MB", n), fmt.Sprintf("median %.0f MB, peak %.0f MB", median(rss), peak), how + "/status VmRSS every 0.5 s, VmHWM", peak < 150, false},
-		{"every service checked every cycle, the first included", fmt.Sprintf("%v", everyCycle), "target's per-service request counts", everyCycle, false},
-		{"DOWN alert leaves < 1 s after the confirming check", fmt.Sprintf("median %.0f ms, max %.0f ms, %d of %d alerts missing", lat50, latMax, missing, len(t.failing)), "fake Slack receipt − target's 2nd failing answer, threshold 2", missing == 0 && latMax < 1000, false},
+	how := fmt.Sprintf("statusgen-load: %s, %d services, %v interval, %d render periods (%.1f min) after the second render; /proc/<pid>", scheme, n, interval, cycles, t1.Sub(t0).Minutes())
+	return loadResult{
+		scheme: scheme, n: n, perCheck: perCheck, rate: rate, core: cpuMS / t1.Sub(t0).Seconds() / 10,
+		userMS: userMS, systemMS: systemMS, rssMedian: median(rss), rssPeak: peak, everyCycle: everyCycle,
+		lat50: lat50, latMax: latMax, missing: missing, failing: len(t.failing),
+		checks: checks1 - checks0, resumed: resumed1 - resumed0, how: how,
 	}
 }
 
