@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -82,7 +81,9 @@ func startNginx(t *testing.T, w *world) *nginxWorld {
 	w.env["CONF_KEY"] = "key-that-must-not-travel"
 
 	origin := slowOrigin(t)
-	raw := truncatingOrigin(t)
+	// An upstream that crashes mid-answer: it promises 100,000 bytes and
+	// closes after 1,000.
+	raw := rawServer(t, map[string]string{"/": "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n" + strings.Repeat("x", 1000)})
 	root := nginxDocroot(t, w.dir)
 
 	p := w.pki
@@ -218,30 +219,6 @@ func slowOrigin(t *testing.T) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
-}
-
-// truncatingOrigin is an upstream that crashes mid-answer: it promises
-// 100,000 bytes and closes after 1,000.
-func truncatingOrigin(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				http.ReadRequest(bufio.NewReader(c))
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n%s", strings.Repeat("x", 1000))
-			}()
-		}
-	}()
-	return ln.Addr().String()
 }
 
 func (n *nginxWorld) cases() []tcase {
