@@ -185,6 +185,7 @@ func (ss *ServiceState) transition(kind uptime.TransitionKind, r uptime.Result, 
 		Code:       r.Code,
 		Error:      r.Error,
 		Detail:     r.Detail,
+		Locations:  r.Agreed, // the locations whose quorum confirmed it, when several vote
 	}
 }
 
