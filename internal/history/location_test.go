@@ -32,7 +32,7 @@ func TestLocationLineFormat(t *testing.T) {
 		{
 			name: "a verdict with a note; the agreeing locations stay out of the file",
 			r: uptime.Result{Time: at(t, "2026-01-02T03:04:05Z"), Service: "a", Status: uptime.Up, Code: 200, MS: 7, Attempts: 1,
-				Note: "Down from 1 of 3 locations: eu-west", Agreed: []uptime.LocationError{{Location: "eu-west"}}},
+				Note: "Down from 1 of 3 locations: eu-west", Agreed: &uptime.Agreement{Locations: []uptime.LocationError{{Location: "eu-west"}}}},
 			want: `{"time":"2026-01-02T03:04:05.000Z","service":"a","status":"up","code":200,"ms":7,"attempts":1,"note":"Down from 1 of 3 locations: eu-west"}`,
 		},
 	}

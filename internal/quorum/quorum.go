@@ -92,9 +92,10 @@ func decide(svc uptime.Service, locations []string, checks []*uptime.Result) (up
 	switch {
 	case len(down) >= q:
 		v = verdict(checks[down[0]], uptime.Down)
+		v.Agreed = &uptime.Agreement{}
 		for _, i := range down {
 			c := checks[i]
-			v.Agreed = append(v.Agreed, uptime.LocationError{Location: locations[i], Code: c.Code, Error: c.Error, Detail: c.Detail})
+			v.Agreed.Locations = append(v.Agreed.Locations, uptime.LocationError{Location: locations[i], Code: c.Code, Error: c.Error, Detail: c.Detail})
 		}
 	case len(up) > 0 && voted >= q:
 		if len(degraded) >= q {

@@ -226,8 +226,8 @@ func TestDecideIgnoresStrayChecks(t *testing.T) {
 	}
 	results := []uptime.Result{
 		down("us-east", "a"), down("us-east", "a"), // the same location twice
-		down("mars", "a"),                          // no such location
-		down("eu-west", "gone"),                    // no such service
+		down("mars", "a"),       // no such location
+		down("eu-west", "gone"), // no such service
 		{Time: at, Service: "a", Status: uptime.Up, Location: "eu-west"},
 	}
 	got := Decide([]uptime.Service{svc}, three, results)

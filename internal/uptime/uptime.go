@@ -138,8 +138,15 @@ type Result struct {
 	// It changes neither the status nor the alerts.
 	Note string `json:"note,omitempty"`
 	// Agreed are, in a down verdict, the locations that found the service
-	// down, for the alert; never written to the history.
-	Agreed []LocationError `json:"-"`
+	// down, for the alert; never written to the history. A pointer, so
+	// that Results stay comparable with ==.
+	Agreed *Agreement `json:"-"`
+}
+
+// Agreement is the locations whose checks made a down verdict, in the
+// configured order.
+type Agreement struct {
+	Locations []LocationError
 }
 
 // LocationError is one location's failed check of a service: what a DOWN
