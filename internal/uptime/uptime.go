@@ -192,8 +192,17 @@ func (t Transition) Downtime() time.Duration { return t.At.Sub(t.Since) }
 func (t Transition) String() string {
 	switch t.Kind {
 	case WentDown:
-		return fmt.Sprintf("DOWN %s since %s (%d failed checks, %s)",
-			t.Service, t.Since.UTC().Format(time.RFC3339), t.Failures, t.Error)
+		from := ""
+		for i, l := range t.Locations {
+			if i == 0 {
+				from = ", from "
+			} else {
+				from += ", "
+			}
+			from += l.Location
+		}
+		return fmt.Sprintf("DOWN %s since %s (%d failed checks, %s%s)",
+			t.Service, t.Since.UTC().Format(time.RFC3339), t.Failures, t.Error, from)
 	case Recovered:
 		return fmt.Sprintf("RECOVERED %s after %s", t.Service, DurationText(t.Downtime()))
 	}
