@@ -201,4 +201,14 @@ func TestOnceDecidesFromResultsFiles(t *testing.T) {
 	if want := map[string]int{"": 4, "us-east": 4, "eu-west": 4, "ap-south": 2}; !maps.Equal(byLoc, want) {
 		t.Errorf("history lines per location = %v, want %v", byLoc, want)
 	}
+
+	// The same files decided again (a rerun, a stale artifact) count for
+	// nothing: their cycle is decided already.
+	code, _, errOut = w.run(t, nil, "once", "--results", results)
+	if code != ExitOK || !strings.Contains(errOut, "results of a cycle already decided set aside") {
+		t.Errorf("once --results again: exit %d, stderr:\n%s\nwant 0 and the files set aside", code, errOut)
+	}
+	if n := len(readJSONL(t, filepath.Join(w.data, "checks"))); n != len(lines) {
+		t.Errorf("deciding the same files again wrote %d more lines, want none", n-len(lines))
+	}
 }

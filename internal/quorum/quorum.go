@@ -26,7 +26,8 @@ import (
 // An up verdict is degraded when at least quorum locations found it
 // degraded. A verdict carries the check of the first location (in
 // locations' order) that voted for it: its code, latency, attempts and
-// error; its time is the earliest check's. A down verdict lists the agreeing
+// error; its time is the latest check's, when the cycle's votes were all
+// in (so a check at or before it belongs to a cycle already decided). A down verdict lists the agreeing
 // locations in Agreed; a failure below the quorum, and locations that did
 // not report, are told in Note.
 //
@@ -113,7 +114,7 @@ func decide(svc uptime.Service, locations []string, checks []*uptime.Result) (up
 		v = verdict(checks[first], uptime.Inconclusive)
 		v.Error, v.Detail = "", ""
 	}
-	v.Time = earliest(checks)
+	v.Time = latest(checks)
 	v.Note = note(v.Status, q, voted, locations, down, missing)
 	return v, true
 }
@@ -137,9 +138,9 @@ func verdict(c *uptime.Result, status uptime.Status) uptime.Result {
 	return v
 }
 
-func earliest(checks []*uptime.Result) (t time.Time) {
+func latest(checks []*uptime.Result) (t time.Time) {
 	for _, c := range checks {
-		if c != nil && (t.IsZero() || c.Time.Before(t)) {
+		if c != nil && c.Time.After(t) {
 			t = c.Time
 		}
 	}

@@ -31,12 +31,35 @@ func (r *Runner) decide(checks []uptime.Result) (verdicts, located []uptime.Resu
 	if r.Ballots == nil && !cfg.MultiLocation() {
 		return checks, nil
 	}
+	checks = r.dropDecided(checks)
 	verdicts = quorum.Decide(cfg.Services, cfg.LocationNames(), checks)
 	if !cfg.MultiLocation() {
 		return verdicts, nil
 	}
 	located = slices.DeleteFunc(checks, func(c uptime.Result) bool { return c.Location == "" })
 	return verdicts, located
+}
+
+// dropDecided sets aside the checks of a cycle already decided: a verdict
+// is dated by its latest check, and every check of a later cycle is made
+// after it. A results file read twice (a rerun, a stale artifact) must not
+// count its failures twice.
+func (r *Runner) dropDecided(checks []uptime.Result) []uptime.Result {
+	stale := map[string]int{}
+	kept := checks[:0:0]
+	for _, c := range checks {
+		if ss := r.state.Services[c.Service]; ss != nil && !c.Time.After(ss.LastCheck) {
+			stale[c.Location]++
+			continue
+		}
+		kept = append(kept, c)
+	}
+	for _, name := range r.Config.LocationNames() {
+		if n := stale[name]; n > 0 {
+			r.Logger.Warn("results of a cycle already decided set aside", "location", name, "checks", n)
+		}
+	}
+	return kept
 }
 
 // logLocations says which locations sent nothing this cycle and what each

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -187,7 +188,7 @@ func (r *Runner) Cycle(ctx context.Context) (Report, error) {
 	r.logLocations(&rep)
 
 	// 2. Record: each location's checks, then the verdicts.
-	if err := r.history.Append(append(rep.Checks, rep.Results...)); err != nil {
+	if err := r.history.Append(slices.Concat(rep.Checks, rep.Results)); err != nil {
 		return rep, fmt.Errorf("record checks: %w", err)
 	}
 	if err := r.history.AddToRollups(rep.Results, cfg.Settings.Interval); err != nil {
