@@ -53,6 +53,12 @@ func runOnce(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
 		return ExitFailed
 	}
+	if g.results != "" && len(rep.Missing) == len(r.Config.Locations) {
+		// Every probe job failed: nothing was decided, which a scheduled
+		// job must show.
+		fmt.Fprintf(e.stderr, "statusgen: no location reported in %s: nothing was decided\n", g.results)
+		return ExitFailed
+	}
 	if rep.SiteErr != nil {
 		// Checks, state and alerts are done; the page is not.
 		printErrors(e, "statusgen: site not updated: ", rep.SiteErr)

@@ -202,6 +202,12 @@ func TestOnceDecidesFromResultsFiles(t *testing.T) {
 		t.Errorf("history lines per location = %v, want %v", byLoc, want)
 	}
 
+	// No file at all (every probe job failed): nothing decided, exit 1.
+	code, _, errOut = w.run(t, nil, "once", "--results", filepath.Join(w.dir, "no-such-folder"))
+	if code != ExitFailed || !strings.Contains(errOut, "no location reported") {
+		t.Errorf("once --results with no file: exit %d, stderr:\n%s\nwant 1 and no location reported", code, errOut)
+	}
+
 	// The same files decided again (a rerun, a stale artifact) count for
 	// nothing: their cycle is decided already.
 	code, _, errOut = w.run(t, nil, "once", "--results", results)

@@ -64,12 +64,12 @@ func (r *Runner) dropDecided(checks []uptime.Result) []uptime.Result {
 
 // logLocations says which locations sent nothing this cycle and what each
 // verdict set aside, so a missing vote is never silent.
-func (r *Runner) logLocations(rep *Report) {
-	if !r.Config.MultiLocation() {
+func (r *Runner) logLocations(rep *Report, checks []uptime.Result) {
+	if r.Ballots == nil && !r.Config.MultiLocation() {
 		return
 	}
 	reported := map[string]bool{}
-	for _, c := range rep.Checks {
+	for _, c := range checks {
 		reported[c.Location] = true
 	}
 	for _, name := range r.Config.LocationNames() {

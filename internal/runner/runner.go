@@ -123,7 +123,7 @@ type Report struct {
 	Duration    time.Duration
 	Results     []uptime.Result // each service's status: its check, or its locations' verdict
 	Checks      []uptime.Result // with several locations: each location's checks, Location set
-	Missing     []string        // with several locations: those that reported no check at all
+	Missing     []string        // with locations' checks: the locations that reported none
 	Streaks     map[string]int  // consecutive failed cycles after this one
 	Transitions []uptime.Transition
 	Delivered   int
@@ -185,7 +185,7 @@ func (r *Runner) Cycle(ctx context.Context) (Report, error) {
 		r.warnIfOffline(checks)
 	}
 	rep.Results, rep.Checks = r.decide(checks)
-	r.logLocations(&rep)
+	r.logLocations(&rep, checks)
 
 	// 2. Record: each location's checks, then the verdicts.
 	if err := r.history.Append(slices.Concat(rep.Checks, rep.Results)); err != nil {
