@@ -112,7 +112,7 @@ func decide(svc uptime.Service, locations []string, checks []*uptime.Result) (up
 			first++
 		}
 		v = verdict(checks[first], uptime.Inconclusive)
-		v.Error, v.Detail = "", ""
+		v.Error, v.Detail = uptime.ErrNoQuorum, ""
 	}
 	v.Time = latest(checks)
 	v.Note = note(v.Status, q, voted, locations, down, missing)

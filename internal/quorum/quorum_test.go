@@ -139,6 +139,9 @@ func TestQuorumOverCycles(t *testing.T) {
 					t.Fatalf("cycle %d: Decide gave %d verdicts, want 1", n, len(verdicts))
 				}
 				v := verdicts[0]
+				if v.Status == uptime.Inconclusive && v.Error != uptime.ErrNoQuorum {
+					t.Errorf("cycle %d: inconclusive verdict's error = %q, want no_quorum", n, v.Error)
+				}
 				if v.Status != c.status || v.Note != c.note || v.Location != "" {
 					t.Errorf("cycle %d %v: verdict = %s, note %q, location %q; want %s, note %q, no location",
 						n, c.votes, v.Status, v.Note, v.Location, c.status, c.note)

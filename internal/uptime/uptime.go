@@ -58,13 +58,14 @@ const (
 	ErrBadResult   ErrorKind = "bad_result"   // async task succeeded with an empty or malformed result
 	ErrCanary      ErrorKind = "canary"       // the monitor's own network failed (inconclusive)
 	ErrInternal    ErrorKind = "internal"     // the monitor could not run the check (bad request config)
+	ErrNoQuorum    ErrorKind = "no_quorum"    // too few locations reported to reach the quorum (inconclusive)
 )
 
 // ErrorKinds lists every kind, in a stable order, for validation and docs.
 var ErrorKinds = []ErrorKind{
 	ErrTimeout, ErrDNS, ErrConnect, ErrTLS, ErrProtocol, ErrRedirect, ErrStatus,
 	ErrBody, ErrNotJSON, ErrTooLarge, ErrNoTaskID, ErrTaskFailed, ErrTaskTimeout, ErrBadResult,
-	ErrCanary, ErrInternal,
+	ErrCanary, ErrInternal, ErrNoQuorum,
 }
 
 // CheckType selects how a service is probed.
