@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -78,7 +79,7 @@ func (d *decoder) locations(root *table) []Location {
 		}
 		l := Location{
 			Name:   name,
-			URL:    t.url("url", false),
+			URL:    t.baseURL("url"),
 			Kind:   t.str("kind", KindAgent),
 			Module: t.str("module", ""),
 		}
@@ -162,4 +163,16 @@ func printLocations(b *bytes.Buffer, p *printer, locations []Location) {
 		}
 		p.flush()
 	}
+}
+
+// baseURL reads a location's base URL: an absolute http(s) URL without a
+// query or fragment, which a base has no use for and which would be printed
+// and logged (the agent's token comes from the environment).
+func (t *table) baseURL(key string) string {
+	s := t.url(key, false)
+	if u, err := url.Parse(s); err == nil && (u.RawQuery != "" || u.Fragment != "" || u.ForceQuery) {
+		t.fail(key, "must be a base URL without a query or fragment (the value is not shown: it may hold a token)")
+		return ""
+	}
+	return s
 }
