@@ -84,6 +84,15 @@ func TestMixedVersionFile(t *testing.T) {
 		t.Errorf("Read stats = %+v, want 3 located lines set aside and none skipped", st)
 	}
 
+	// The locations' own checks are there for whoever shows them.
+	gotLocated, _, err := collect(s.ScanLocated, time.Time{}, at(t, "2026-03-02T00:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gotLocated, located) {
+		t.Errorf("ScanLocated = %+v\nwant the three locations' checks %+v", gotLocated, located)
+	}
+
 	// The rollup rebuilt from the raw file counts the verdicts only: a day
 	// without a down verdict has no down time.
 	if _, err := s.RebuildRollups(time.Minute); err != nil {
@@ -97,4 +106,13 @@ func TestMixedVersionFile(t *testing.T) {
 	if sd == nil || sd.Checks != 3 || sd.Down != 0 || sd.Up != 3 {
 		t.Errorf("rollup of a = %+v, want 3 checks (2 old, 1 verdict), all up", sd)
 	}
+}
+
+func collect(scan func(from, to time.Time, fn func(uptime.Result) error) (ScanStats, error), from, to time.Time) ([]uptime.Result, ScanStats, error) {
+	var out []uptime.Result
+	st, err := scan(from, to, func(r uptime.Result) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, st, err
 }

@@ -13,7 +13,8 @@ import (
 
 // ScanStats says how much a read went through: files opened, lines read
 // (blank and skipped ones included), lines skipped as blank, torn, not JSON
-// or not a valid record, and lines of single locations set aside (see Scan).
+// or not a valid record, and lines of the other kind set aside: a
+// location's own check for Scan, a verdict for ScanLocated.
 type ScanStats struct {
 	Files, Lines, Skipped, Located int
 }
@@ -41,6 +42,17 @@ const maxLine = 1 << 20
 // locations, which carry a location, are set aside and counted as Located:
 // a failure seen from one place must not count against uptime.
 func (s *Store) Scan(from, to time.Time, fn func(uptime.Result) error) (ScanStats, error) {
+	return s.scan(from, to, false, fn)
+}
+
+// ScanLocated is Scan for the other lines: each location's own checks,
+// with their Location, for a page that shows what every location saw.
+// Verdicts and single-location checks are counted as Located here.
+func (s *Store) ScanLocated(from, to time.Time, fn func(uptime.Result) error) (ScanStats, error) {
+	return s.scan(from, to, true, fn)
+}
+
+func (s *Store) scan(from, to time.Time, located bool, fn func(uptime.Result) error) (ScanStats, error) {
 	var st ScanStats
 	if !from.Before(to) {
 		return st, nil
@@ -59,7 +71,7 @@ func (s *Store) Scan(from, to time.Time, fn func(uptime.Result) error) (ScanStat
 			if !ok {
 				return false, nil
 			}
-			if r.Location != "" {
+			if (r.Location != "") != located {
 				st.Located++
 				return true, nil
 			}
