@@ -174,7 +174,8 @@ func TestOnceDecidesFromResultsFiles(t *testing.T) {
 	if err := os.Remove(filepath.Join(results, "ap-south.jsonl")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(results, "eu-west.jsonl"), []byte("{torn\n\x00garbage\n"+euWest+`{"time":"2026-01-01T00:00:00Z","service":"web","status":"up","code":200,"ms":1,"attempts":1,"location":"us-east"}`+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(results, "eu-west.jsonl"), []byte("{torn\n\x00garbage\n"+euWest+`{"time":"2026-01-01T00:00:00Z","service":"web","status":"up","code":200,"ms":1,"attempts":1,"location":"us-east"}`+"\n"+
+		`{"time":"2026-01-01T00:00:00Z","service":"removed since","status":"down","code":0,"ms":1,"attempts":1,"location":"eu-west"}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut = w.run(t, nil, "once", "--results", results)
@@ -191,7 +192,8 @@ func TestOnceDecidesFromResultsFiles(t *testing.T) {
 	}
 
 	// The history holds each location's checks with its name, and one
-	// verdict per service without; nothing of the corrupt lines.
+	// verdict per service without; nothing of the corrupt lines, nor the
+	// check of a service no longer configured.
 	lines := readJSONL(t, filepath.Join(w.data, "checks"))
 	byLoc := map[string]int{}
 	for _, l := range lines {

@@ -36,7 +36,13 @@ func (r *Runner) decide(checks []uptime.Result) (verdicts, located []uptime.Resu
 	if !cfg.MultiLocation() {
 		return verdicts, nil
 	}
-	located = slices.DeleteFunc(checks, func(c uptime.Result) bool { return c.Location == "" })
+	// Only what voted is recorded: not a removed service's check from a
+	// probe that ran with an older services.toml.
+	configured := make(map[string]bool, len(cfg.Services))
+	for _, svc := range cfg.Services {
+		configured[svc.Name] = true
+	}
+	located = slices.DeleteFunc(checks, func(c uptime.Result) bool { return c.Location == "" || !configured[c.Service] })
 	return verdicts, located
 }
 
