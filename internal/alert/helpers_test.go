@@ -132,6 +132,16 @@ func down(service string, since, at, failures int) uptime.Transition {
 	}
 }
 
+// confirmed is t as two of three locations agreed on it, one of them
+// answered by something hostile: its detail must stay inert mrkdwn.
+func confirmed(t uptime.Transition) uptime.Transition {
+	t.Locations = []uptime.LocationError{
+		{Location: "us-east", Code: 503, Error: uptime.ErrStatus, Detail: "HTTP 503: Service Unavailable"},
+		{Location: "eu-west", Error: uptime.ErrConnect, Detail: "dial tcp: connection refused <!channel> *bold* <https://evil.example|click>"},
+	}
+	return t
+}
+
 func recovered(service string, since, at int) uptime.Transition {
 	return uptime.Transition{
 		Kind: uptime.Recovered, Service: service, IncidentID: incident(service, since),

@@ -252,18 +252,18 @@ func (r renderer) fields(it item) []string {
 	t := it.t
 	switch it.kind() {
 	case string(uptime.WentDown):
-		return r.withURL(t.Service, field("Since", stamp(t.Since)), field("Failed checks", strconv.Itoa(t.Failures)),
-			field("Error", problem(t)))
+		return r.withURL(t.Service, withLocations(t, field("Since", stamp(t.Since)), field("Failed checks", strconv.Itoa(t.Failures)),
+			field("Error", problem(t)))...)
 	case string(uptime.Reminder):
-		return r.withURL(t.Service, field("Since", stamp(t.Since)), field("Down for", duration(t.Downtime())),
-			field("Failed checks", strconv.Itoa(t.Failures)), field("Error", problem(t)))
+		return r.withURL(t.Service, withLocations(t, field("Since", stamp(t.Since)), field("Down for", duration(t.Downtime())),
+			field("Failed checks", strconv.Itoa(t.Failures)), field("Error", problem(t)))...)
 	case string(uptime.Recovered):
 		return []string{field("Down since", stamp(t.Since)), field("Recovered at", stamp(t.At)),
 			field("Downtime", duration(t.Downtime())), field("Response time", fmt.Sprintf("%d ms", t.MS))}
 	case "coalesced":
-		return []string{field("Down since", stamp(t.Since)), field("Recovered at", stamp(t.At)),
+		return withLocations(*it.down, field("Down since", stamp(t.Since)), field("Recovered at", stamp(t.At)),
 			field("Downtime", duration(t.Downtime())), field("Error", problem(*it.down)),
-			field("Response time", fmt.Sprintf("%d ms", t.MS))}
+			field("Response time", fmt.Sprintf("%d ms", t.MS)))
 	}
 	return []string{field("At", stamp(t.At))}
 }
@@ -324,7 +324,7 @@ func line(it item) string {
 	name := escape(t.Service)
 	switch it.kind() {
 	case string(uptime.WentDown):
-		return fmt.Sprintf("🔴 %s is down since %s (%d failed checks)", name, utcText(t.Since), t.Failures)
+		return fmt.Sprintf("🔴 %s is down since %s (%d failed checks%s)", name, utcText(t.Since), t.Failures, fromLocations(t))
 	case string(uptime.Reminder):
 		return fmt.Sprintf("🔴 %s is still down, for %s so far", name, duration(t.Downtime()))
 	case string(uptime.Recovered):

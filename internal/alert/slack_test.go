@@ -32,6 +32,8 @@ func TestMessagesGolden(t *testing.T) {
 		{"two_cycles", []uptime.Transition{down("sefaria.org", 0, 1, 2), down("Linker", 1, 2, 2)}, 1},
 		{"list", manyDown(49, ""), 1},
 		{"parts", manyDown(120, ""), 2},
+		{"down_locations", []uptime.Transition{confirmed(down("sefaria.org", 0, 1, 2))}, 1},
+		{"coalesced_locations", []uptime.Transition{confirmed(down("Linker", 0, 1, 2)), recovered("Linker", 0, 47)}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,6 +39,7 @@ func commands() []command {
 	return []command{
 		{"once", "run one cycle: check, record, track, alert", runOnce},
 		{"run", "run a cycle every interval until SIGINT/SIGTERM", runLoop},
+		{"probe", "check every service from one [[location]] into a results file (CI)", runProbe},
 		{"prune", "drop history older than the retention windows (--dry-run to preview)", runPrune},
 		{"rebuild", "recompute the daily rollups from the raw check files", runRebuild},
 		{"publish", "publish the site (and data) to the [publish] target now", runPublish},
@@ -89,6 +90,9 @@ type globalFlags struct {
 	config string
 	data   string
 	site   string
+	// results is once's --results folder: the cycle's checks come from the
+	// locations' probe files there instead of from this machine.
+	results string
 
 	fs       *flag.FlagSet
 	settings map[string]bool // the setting flags this command takes

@@ -275,6 +275,8 @@ func TestCommandsAndHelp(t *testing.T) {
 		{[]string{"run", "-h"}, ExitOK, "-config file"},
 		{[]string{"check", "--no-such-flag"}, ExitUsage, "no-such-flag"},
 		{[]string{"once", "extra"}, ExitUsage, `unexpected argument "extra"`},
+		{[]string{"probe", "--help"}, ExitOK, "-location name"},
+		{[]string{"once", "--help"}, ExitOK, "-results folder"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

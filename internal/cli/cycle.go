@@ -30,6 +30,7 @@ func runOnce(ctx context.Context, e env, args []string) int {
 	fs, g := newFlagSet(e, "once", "Run one cycle: probe every service, record the results in --data,\nupdate the thresholds and alert on transitions; then print a table.")
 	g.withSettings(allSettings...)
 	summary := fs.String("summary", "", "also write a one-line summary of the cycle (a commit message) to `file`")
+	fs.StringVar(&g.results, "results", "", "decide the cycle from the [[location]]s' probe files (<name>.jsonl) in `folder` instead of checking from here")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -50,6 +51,12 @@ func runOnce(ctx context.Context, e env, args []string) int {
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "statusgen: %v\n", err)
+		return ExitFailed
+	}
+	if g.results != "" && len(rep.Missing) == len(r.Config.Locations) {
+		// Every probe job failed: nothing was decided, which a scheduled
+		// job must show.
+		fmt.Fprintf(e.stderr, "statusgen: no location reported in %s: nothing was decided\n", g.results)
 		return ExitFailed
 	}
 	if rep.SiteErr != nil {
@@ -148,6 +155,17 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 		ShutdownGrace: 3 * time.Second,
 		BatchEvery:    runner.DefaultBatchEvery,
 		GatherAlerts:  runner.DefaultGatherAlerts,
+	}
+	switch {
+	case g.results != "" && len(cfg.Locations) == 0:
+		fmt.Fprintf(e.stderr, "statusgen: --results needs [[location]]s in %s: one per probe file\n", cfg.Path)
+		return nil, nil, ExitUsage
+	case g.results != "":
+		r.Ballots = resultsBallots(g.results, cfg, logger)
+	case cfg.MultiLocation():
+		fmt.Fprintf(e.stderr, "statusgen: %s has %d [[location]]s: their checks are decided with `statusgen once --results DIR` "+
+			"after `statusgen probe` at each location (docs/deployment.md)\n", cfg.Path, len(cfg.Locations))
+		return nil, nil, ExitUsage
 	}
 	// The notices' problems are reported once a cycle, by Maintenance;
 	// the render leaves the same notices out without repeating them.
@@ -265,6 +283,14 @@ func printTable(e env, rep runner.Report) {
 			rep.Streaks[res.Service], transitionCell(transitions, res.Service))
 	}
 	tw.Flush()
+	if len(rep.Missing) > 0 {
+		fmt.Fprintf(e.stdout, "locations missing from the vote: %s\n", strings.Join(rep.Missing, ", "))
+	}
+	for _, res := range rep.Results {
+		if res.Note != "" {
+			fmt.Fprintf(e.stdout, "%s: %s\n", res.Service, res.Note)
+		}
+	}
 	if rep.CanaryDown {
 		fmt.Fprintln(e.stdout, "canary failed: failures of this cycle were recorded as inconclusive")
 	}

@@ -42,6 +42,7 @@ type Settings struct {
 	Proxy       string
 	MaxBody     int64 // bytes of a body a check reads at most; default 4 MiB; a service may set its own
 	PostQuantum bool  // checks offer the hybrid X25519MLKEM768 key share; default false (see Service.PostQuantum)
+	Quorum      int   // locations that must find a service down for a down verdict; default 1; a service may set its own
 
 	IncidentRetentionDays int           // rollups and incidents.jsonl are kept this long; default 365
 	Refresh               time.Duration // the page's meta refresh; default 60s
@@ -84,6 +85,7 @@ type Config struct {
 	Slack            Slack
 	Publish          Publish
 	Services         []uptime.Service // in file order, every field resolved
+	Locations        []Location       // [[location]]s in file order; none: the runner's own checks alone
 	Debug            bool             // DEBUG=true/1/yes/on
 	LogFormat        string           // LOG_FORMAT: "text" (default) or "json"
 	GitHubToken      string           // GITHUB_TOKEN (secret)

@@ -35,6 +35,7 @@ func TestDefaults(t *testing.T) {
 		CheckDeadline:    48 * time.Second,
 		MaxBody:          4 << 20,
 		Timeout:          10 * time.Second,
+		Quorum:           1,
 
 		IncidentRetentionDays: 365,
 		Refresh:               60 * time.Second,
@@ -54,6 +55,7 @@ func TestDefaults(t *testing.T) {
 		RetryDelay:       10 * time.Second,
 		CheckType:        uptime.CheckHTTP,
 		MaxBody:          4 << 20,
+		Quorum:           1,
 	}
 	if len(cfg.Services) != 1 || !reflect.DeepEqual(cfg.Services[0], wantService) {
 		t.Errorf("Parse(minimal).Services = %+v, want [%+v]", cfg.Services, wantService)
@@ -122,6 +124,7 @@ url = "http://127.0.0.1:8080/"
 			PollInterval:    250 * time.Millisecond,
 		},
 		MaxBody: 4 << 20,
+		Quorum:  1,
 	}, {
 		Name:             "inherits",
 		URL:              "http://127.0.0.1:8080/",
@@ -134,6 +137,7 @@ url = "http://127.0.0.1:8080/"
 		RetryDelay:       3 * time.Second,
 		CheckType:        uptime.CheckHTTP,
 		MaxBody:          4 << 20,
+		Quorum:           1,
 	}}
 	if !reflect.DeepEqual(cfg.Services, want) {
 		t.Errorf("Parse.Services =\n%+v\nwant\n%+v", cfg.Services, want)

@@ -104,6 +104,8 @@ func (d *decoder) decode() *Config {
 	cfg.Publish = d.publish(root.table("publish", "publish"), cfg.GitHubRepository)
 	d.checkDeadline(st, &cfg.Settings, cfg.sources)
 	cfg.Services = d.services(root, cfg.Settings, cfg.sources)
+	cfg.Locations = d.locations(root)
+	d.checkQuorum(st, cfg.Settings, cfg.Services, root, len(cfg.Locations))
 	root.rejectUnknown()
 	return cfg
 }
@@ -126,6 +128,7 @@ func (d *decoder) settings(t *table, sources map[string]string) Settings {
 		Proxy:            t.proxy("proxy", ""),
 		MaxBody:          t.size("max_body", defaultMaxBody),
 		PostQuantum:      t.boolean("post_quantum", false),
+		Quorum:           t.integer("quorum", 1, 1),
 
 		IncidentRetentionDays: t.integer("incident_retention_days", defaultIncidentDays, 1),
 		Refresh:               t.duration("refresh", defaultRefresh, positive),
@@ -315,6 +318,7 @@ func (d *decoder) service(t *table, name string, set Settings, sources map[strin
 		MaxBody:          t.size("max_body", set.MaxBody),
 		Proxy:            t.proxy("proxy", set.Proxy),
 		HTTP2:            t.boolean("http2", false),
+		Quorum:           t.integer("quorum", set.Quorum, 1),
 	}
 	s.Headers = d.headers(t.table("headers", "headers"))
 	// A check that sends secrets offers the post-quantum key share unless

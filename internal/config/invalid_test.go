@@ -96,6 +96,30 @@ func TestLoadInvalid(t *testing.T) {
 			},
 		},
 		{
+			file: "invalid-location.toml",
+			want: []string{
+				`config testdata/invalid-location.toml:2: settings.quorum must be at most the number of locations (9), got 10`,
+				`config testdata/invalid-location.toml:7: service "sefaria.org": quorum must be at most the number of locations (9), got 12`,
+				`config testdata/invalid-location.toml:12: service "Linker": quorum must be at least 1, got 0`,
+				`config testdata/invalid-location.toml:18: location "EU-West": name duplicates location "eu-west" on line 15: names must be unique, ignoring case`,
+				`config testdata/invalid-location.toml:21: location #3: name must be 1 to 64 letters, digits, ".", "_" or "-", not starting with "." (it names the results file), got "us east"`,
+				`config testdata/invalid-location.toml:23: location #4: name is required`,
+				`config testdata/invalid-location.toml:28: location "bad-url": url must be an absolute http or https URL like "https://example.org/health", got "ftp://probe.example.org"`,
+				`config testdata/invalid-location.toml:32: location "module-without-blackbox": module is only for kind = "blackbox"`,
+				`config testdata/invalid-location.toml:34: location "blackbox-without-url": url is required for kind = "blackbox": the blackbox_exporter's base URL`,
+				`config testdata/invalid-location.toml:40: location "odd-kind": kind must be "agent" or "blackbox", got "ssh"`,
+				`config testdata/invalid-location.toml:41: location "odd-kind": region is not a known key`,
+				`config testdata/invalid-location.toml:45: location "query": url must be a base URL without a query or fragment (the value is not shown: it may hold a token)`,
+			},
+		},
+		{
+			file: "invalid-quorum-single.toml",
+			want: []string{
+				`config testdata/invalid-quorum-single.toml:2: settings.quorum must be at most the number of locations (1), got 2`,
+				`config testdata/invalid-quorum-single.toml:7: service "sefaria.org": quorum must be at most the number of locations (1), got 3`,
+			},
+		},
+		{
 			file: "invalid-method-headers.toml",
 			want: []string{
 				`config testdata/invalid-method-headers.toml:4: service "sefaria.org": method must be an HTTP method like "GET" or "POST", got "GE T"`,

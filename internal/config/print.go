@@ -60,6 +60,9 @@ func (c *Config) Print(w io.Writer) error {
 	p.field("incident_retention_days", strconv.Itoa(s.IncidentRetentionDays), c.source("settings.incident_retention_days"))
 	p.field("refresh", quoteDuration(s.Refresh), c.source("settings.refresh"))
 	p.field("listen", quoteOrUnset(s.Listen), c.source("settings.listen"))
+	if len(c.Locations) > 0 {
+		p.field("quorum", strconv.Itoa(s.Quorum), c.source("settings.quorum"))
+	}
 	p.flush()
 
 	b.WriteString("\n[slack]\n")
@@ -113,6 +116,7 @@ func (c *Config) Print(w io.Writer) error {
 		b.WriteString("\n[[service]]\n")
 		printService(&p, svc)
 	}
+	printLocations(&b, &p, c.Locations)
 
 	_, err := w.Write(b.Bytes())
 	return err
@@ -167,6 +171,9 @@ func printService(p *printer, s uptime.Service) {
 		p.field("async_verification.base_url", strconv.Quote(a.BaseURL), "")
 		p.field("async_verification.max_poll_attempts", strconv.Itoa(a.MaxPollAttempts), "")
 		p.field("async_verification.poll_interval", quoteDuration(a.PollInterval), "")
+	}
+	if s.Quorum > 1 {
+		p.field("quorum", strconv.Itoa(s.Quorum), "")
 	}
 	p.flush()
 }

@@ -13,6 +13,7 @@ import (
 // valid until the line's buffer is reused. Nothing is allocated.
 type rawResult struct {
 	ts, service, status, errKind, detail []byte
+	location, note                       []byte
 	code, ms, attempts, polls            int64
 }
 
@@ -74,6 +75,16 @@ func parseFast(b []byte, r *rawResult) bool {
 	}
 	if p.lit(`,"polls":`) {
 		if r.polls, ok = p.uint(); !ok {
+			return false
+		}
+	}
+	if p.lit(`,"location":"`) {
+		if r.location, ok = p.str(); !ok {
+			return false
+		}
+	}
+	if p.lit(`,"note":"`) {
+		if r.note, ok = p.str(); !ok {
 			return false
 		}
 	}
@@ -211,9 +222,13 @@ func (d *decoder) decode(line []byte) (uptime.Result, bool) {
 			Attempts: int(d.raw.attempts),
 			Error:    uptime.ErrorKind(d.str(d.raw.errKind)),
 			Polls:    int(d.raw.polls),
+			Location: d.str(d.raw.location),
 		}
 		if len(d.raw.detail) > 0 {
 			r.Detail = string(d.raw.detail)
+		}
+		if len(d.raw.note) > 0 {
+			r.Note = string(d.raw.note)
 		}
 		return r, r.Service != "" && r.Status != ""
 	}

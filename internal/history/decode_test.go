@@ -32,6 +32,12 @@ func TestFastDecoderAgreesWithJSON(t *testing.T) {
 			r.Error = uptime.ErrorKinds[rng.IntN(len(uptime.ErrorKinds))]
 			r.Detail = names[rng.IntN(len(names))]
 		}
+		if rng.IntN(3) == 0 {
+			r.Location = names[rng.IntN(len(names))]
+		}
+		if rng.IntN(3) == 0 {
+			r.Note = names[rng.IntN(len(names))]
+		}
 		l := appendResult(nil, &r)
 		l = l[:len(l)-1]
 		var want uptime.Result

@@ -11,9 +11,10 @@ import (
 
 // appendResult encodes r as one line of a check file, newline included.
 // Keys come in a fixed order (time, service, status, code, ms, attempts,
-// error, detail, polls) so that the files diff well and the fast decoder can
-// read them; error, detail and polls are omitted when empty, as their json
-// tags say. The output is what json.Unmarshal reads back into uptime.Result.
+// error, detail, polls, location, note) so that the files diff well and the
+// fast decoder can read them; error, detail, polls, location and note are
+// omitted when empty, as their json tags say, so a single-location setup
+// writes the lines it always wrote. The output is what json.Unmarshal reads back into uptime.Result.
 func appendResult(b []byte, r *uptime.Result) []byte {
 	b = append(b, `{"time":"`...)
 	b = appendTime(b, r.Time)
@@ -38,6 +39,14 @@ func appendResult(b []byte, r *uptime.Result) []byte {
 	if r.Polls != 0 {
 		b = append(b, `,"polls":`...)
 		b = strconv.AppendInt(b, int64(r.Polls), 10)
+	}
+	if r.Location != "" {
+		b = append(b, `,"location":`...)
+		b = appendString(b, r.Location)
+	}
+	if r.Note != "" {
+		b = append(b, `,"note":`...)
+		b = appendString(b, r.Note)
 	}
 	return append(b, "}\n"...)
 }

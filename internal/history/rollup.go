@@ -317,6 +317,10 @@ func (s *Store) rollupFromRaw(day time.Time, interval time.Duration, st *ScanSta
 			if status == "" || len(raw.service) == 0 || string(raw.ts[:10]) != date {
 				return false, nil
 			}
+			if len(raw.location) > 0 { // one location's check: the verdict beside it counts
+				st.Located++
+				return true, nil
+			}
 			sd := d.Services[string(raw.service)]
 			if sd == nil {
 				sd = d.service(string(raw.service))
@@ -327,6 +331,10 @@ func (s *Store) rollupFromRaw(day time.Time, interval time.Duration, st *ScanSta
 		r, ok := decodeSlow(line)
 		if !ok || r.Time.Format(dateLayout) != date {
 			return false, nil
+		}
+		if r.Location != "" {
+			st.Located++
+			return true, nil
 		}
 		d.service(r.Service).add(r.Time, r.Status, r.MS, limit)
 		return true, nil

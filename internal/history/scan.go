@@ -12,16 +12,18 @@ import (
 )
 
 // ScanStats says how much a read went through: files opened, lines read
-// (blank and skipped ones included) and lines skipped as blank, torn,
-// not JSON or not a valid record.
+// (blank and skipped ones included), lines skipped as blank, torn, not JSON
+// or not a valid record, and lines of the other kind set aside: a
+// location's own check for Scan, a verdict for ScanLocated.
 type ScanStats struct {
-	Files, Lines, Skipped int
+	Files, Lines, Skipped, Located int
 }
 
 func (st *ScanStats) add(o ScanStats) {
 	st.Files += o.Files
 	st.Lines += o.Lines
 	st.Skipped += o.Skipped
+	st.Located += o.Located
 }
 
 // maxLine bounds the lines the reader holds in memory. A real line is under
@@ -33,7 +35,24 @@ const maxLine = 1 << 20
 // ascending), opening only the day files that overlap the range. Blank,
 // torn, non-JSON and invalid lines are skipped and counted, never fatal. An
 // error from fn stops the scan and is returned as is.
+//
+// Scan gives each cycle's status of a service: lines without a location,
+// which are the checks of a single-location setup (old files included) and
+// the quorum's verdicts of a setup with several. The checks of single
+// locations, which carry a location, are set aside and counted as Located:
+// a failure seen from one place must not count against uptime.
 func (s *Store) Scan(from, to time.Time, fn func(uptime.Result) error) (ScanStats, error) {
+	return s.scan(from, to, false, fn)
+}
+
+// ScanLocated is Scan for the other lines: each location's own checks,
+// with their Location, for a page that shows what every location saw.
+// Verdicts and single-location checks are counted as Located here.
+func (s *Store) ScanLocated(from, to time.Time, fn func(uptime.Result) error) (ScanStats, error) {
+	return s.scan(from, to, true, fn)
+}
+
+func (s *Store) scan(from, to time.Time, located bool, fn func(uptime.Result) error) (ScanStats, error) {
 	var st ScanStats
 	if !from.Before(to) {
 		return st, nil
@@ -51,6 +70,10 @@ func (s *Store) Scan(from, to time.Time, fn func(uptime.Result) error) (ScanStat
 			r, ok := d.decode(line)
 			if !ok {
 				return false, nil
+			}
+			if (r.Location != "") != located {
+				st.Located++
+				return true, nil
 			}
 			if r.Time.Before(from) || !r.Time.Before(to) {
 				return true, nil
@@ -71,7 +94,7 @@ func (s *Store) Scan(from, to time.Time, fn func(uptime.Result) error) (ScanStat
 // reader that keeps today's file open in mind resumes at next and reads
 // each line once; a file that shrank below offset must be read again from
 // 0. A torn or unfinished last line is not consumed. A missing file reads
-// as empty and returns offset.
+// as empty and returns offset. As Scan, it sets single locations' checks aside.
 func (s *Store) ScanDay(day time.Time, offset int64, fn func(uptime.Result) error) (next int64, st ScanStats, err error) {
 	path := s.checkFile(dayOf(day))
 	f, err := os.Open(path)
@@ -92,6 +115,10 @@ func (s *Store) ScanDay(day time.Time, offset int64, fn func(uptime.Result) erro
 		r, ok := d.decode(line)
 		if !ok {
 			return false, nil
+		}
+		if r.Location != "" {
+			st.Located++
+			return true, nil
 		}
 		return true, fn(r)
 	})

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,6 +78,11 @@ type Runner struct {
 	// maintenance (their alerts are held back; checks go on). An error is
 	// logged and nothing is held: a broken notice must not silence alerts.
 	Maintenance func() (held func(service string, at time.Time) bool, err error)
+	// Ballots, when set, replaces Cycle's own checks with the checks of the
+	// configured [[location]]s (each with its Location), from wherever they
+	// come: probe files in CI, agents later. A location that did not report
+	// is absent; its absence is its caller's to log.
+	Ballots func(ctx context.Context, start time.Time) []uptime.Result
 	// Issues, when set, mirrors transitions to an issue tracker.
 	Issues func(ctx context.Context, ts []uptime.Transition) error
 	// ShutdownGrace is how long checks in flight may finish after ctx is
@@ -115,8 +121,10 @@ type Runner struct {
 type Report struct {
 	Start       time.Time
 	Duration    time.Duration
-	Results     []uptime.Result
-	Streaks     map[string]int // consecutive failed cycles after this one
+	Results     []uptime.Result // each service's status: its check, or its locations' verdict
+	Checks      []uptime.Result // with several locations: each location's checks, Location set
+	Missing     []string        // with locations' checks: the locations that reported none
+	Streaks     map[string]int  // consecutive failed cycles after this one
 	Transitions []uptime.Transition
 	Delivered   int
 	Queued      int  // alerts still in the outbox after delivery
@@ -167,16 +175,20 @@ func (r *Runner) Cycle(ctx context.Context) (Report, error) {
 	rep := Report{Start: r.now()}
 	cfg := r.Config
 
-	// 1. Probe every service in parallel.
-	rep.Results = r.probeAll(ctx, rep.Start)
-	if r.canaryFailed(ctx, rep.Results) {
-		rep.CanaryDown = true
-		markInconclusive(rep.Results, "the monitor's canary failed too: its own network is in doubt")
+	// 1. Probe every service in parallel, or gather the locations'
+	// checks, and decide each service's verdict by the quorum.
+	var checks []uptime.Result
+	if r.Ballots != nil {
+		checks = r.Ballots(ctx, rep.Start)
+	} else {
+		checks, rep.CanaryDown = r.Probe(ctx, rep.Start)
+		r.warnIfOffline(checks)
 	}
-	r.warnIfOffline(rep.Results)
+	rep.Results, rep.Checks = r.decide(checks)
+	r.logLocations(&rep, checks)
 
-	// 2. Record.
-	if err := r.history.Append(rep.Results); err != nil {
+	// 2. Record: each location's checks, then the verdicts.
+	if err := r.history.Append(slices.Concat(rep.Checks, rep.Results)); err != nil {
 		return rep, fmt.Errorf("record checks: %w", err)
 	}
 	if err := r.history.AddToRollups(rep.Results, cfg.Settings.Interval); err != nil {

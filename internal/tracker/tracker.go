@@ -175,6 +175,10 @@ func (ss *ServiceState) apply(r uptime.Result, threshold int, p Policy) (uptime.
 
 // transition describes the announced outage as of result r at time at.
 func (ss *ServiceState) transition(kind uptime.TransitionKind, r uptime.Result, at time.Time) uptime.Transition {
+	var agreed []uptime.LocationError // the locations whose quorum confirmed it, when several vote
+	if r.Agreed != nil {
+		agreed = r.Agreed.Locations
+	}
 	return uptime.Transition{
 		Kind:       kind,
 		Service:    r.Service,
@@ -185,6 +189,7 @@ func (ss *ServiceState) transition(kind uptime.TransitionKind, r uptime.Result, 
 		Code:       r.Code,
 		Error:      r.Error,
 		Detail:     r.Detail,
+		Locations:  agreed,
 	}
 }
 

@@ -58,13 +58,14 @@ const (
 	ErrBadResult   ErrorKind = "bad_result"   // async task succeeded with an empty or malformed result
 	ErrCanary      ErrorKind = "canary"       // the monitor's own network failed (inconclusive)
 	ErrInternal    ErrorKind = "internal"     // the monitor could not run the check (bad request config)
+	ErrNoQuorum    ErrorKind = "no_quorum"    // too few locations reported to reach the quorum (inconclusive)
 )
 
 // ErrorKinds lists every kind, in a stable order, for validation and docs.
 var ErrorKinds = []ErrorKind{
 	ErrTimeout, ErrDNS, ErrConnect, ErrTLS, ErrProtocol, ErrRedirect, ErrStatus,
 	ErrBody, ErrNotJSON, ErrTooLarge, ErrNoTaskID, ErrTaskFailed, ErrTaskTimeout, ErrBadResult,
-	ErrCanary, ErrInternal,
+	ErrCanary, ErrInternal, ErrNoQuorum,
 }
 
 // CheckType selects how a service is probed.
@@ -109,6 +110,7 @@ type Service struct {
 	ExpectJSON       map[string]any
 	CheckType        CheckType
 	Async            *AsyncVerification // set only for async_two_phase
+	Quorum           int                // locations that must find it down for a down verdict; 1 with one location
 
 	MaxBody     int64  // bytes of a body read at most; 0: the prober's default
 	Proxy       string // "" the prober's default route, "none" a direct connection, or a proxy URL (its userinfo is a secret)
@@ -128,6 +130,33 @@ type Result struct {
 	Error    ErrorKind `json:"error,omitempty"`  // why it failed; empty when up
 	Detail   string    `json:"detail,omitempty"` // sanitized detail, at most 200 characters
 	Polls    int       `json:"polls,omitempty"`  // async checks: polls made in the last attempt
+	// Location is the vantage point that made the check; "" is the single
+	// default location of a setup without [[location]]s, and the quorum's
+	// verdict of a cycle in one with several (see package quorum).
+	Location string `json:"location,omitempty"`
+	// Note says what the quorum set aside in a verdict: a failure seen from
+	// fewer locations than the quorum, or locations that did not report.
+	// It changes neither the status nor the alerts.
+	Note string `json:"note,omitempty"`
+	// Agreed are, in a down verdict, the locations that found the service
+	// down, for the alert; never written to the history. A pointer, so
+	// that Results stay comparable with ==.
+	Agreed *Agreement `json:"-"`
+}
+
+// Agreement is the locations whose checks made a down verdict, in the
+// configured order.
+type Agreement struct {
+	Locations []LocationError
+}
+
+// LocationError is one location's failed check of a service: what a DOWN
+// alert shows for each location that agreed.
+type LocationError struct {
+	Location string    `json:"location"`
+	Code     int       `json:"code,omitempty"`
+	Error    ErrorKind `json:"error,omitempty"`
+	Detail   string    `json:"detail,omitempty"` // sanitized, as Result.Detail
 }
 
 // TransitionKind says what a Transition announces.
@@ -152,6 +181,9 @@ type Transition struct {
 	Error      ErrorKind      `json:"error,omitempty"`  // for DOWN: the failure's kind
 	Detail     string         `json:"detail,omitempty"` // for DOWN: the sanitized detail
 	MS         int64          `json:"ms,omitempty"`     // for RECOVERED: the response time
+	// Locations are, for a DOWN decided by a quorum of several locations,
+	// the ones that agreed, each with its error.
+	Locations []LocationError `json:"locations,omitempty"`
 }
 
 // Downtime is how long the outage lasted (RECOVERED) or has lasted so far (DOWN).
@@ -161,8 +193,17 @@ func (t Transition) Downtime() time.Duration { return t.At.Sub(t.Since) }
 func (t Transition) String() string {
 	switch t.Kind {
 	case WentDown:
-		return fmt.Sprintf("DOWN %s since %s (%d failed checks, %s)",
-			t.Service, t.Since.UTC().Format(time.RFC3339), t.Failures, t.Error)
+		from := ""
+		for i, l := range t.Locations {
+			if i == 0 {
+				from = ", from "
+			} else {
+				from += ", "
+			}
+			from += l.Location
+		}
+		return fmt.Sprintf("DOWN %s since %s (%d failed checks, %s%s)",
+			t.Service, t.Since.UTC().Format(time.RFC3339), t.Failures, t.Error, from)
 	case Recovered:
 		return fmt.Sprintf("RECOVERED %s after %s", t.Service, DurationText(t.Downtime()))
 	}

@@ -1,0 +1,94 @@
+package runner
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/quorum"
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// Probe runs this machine's checks of every service for the cycle that
+// starts at start, and checks the canary when one failed: if the canary
+// fails too, the failures are inconclusive and canaryDown is true. It is
+// one location's part of a cycle, without history, state or alerts.
+func (r *Runner) Probe(ctx context.Context, start time.Time) (results []uptime.Result, canaryDown bool) {
+	results = r.probeAll(ctx, start)
+	if r.canaryFailed(ctx, results) {
+		markInconclusive(results, "the monitor's canary failed too: its own network is in doubt")
+		canaryDown = true
+	}
+	return results, canaryDown
+}
+
+// decide turns the cycle's checks into each service's verdict. With
+// several locations the checks are kept beside the verdicts, to be
+// recorded with their location; with one, the check is the verdict and
+// nothing else is written, as before locations existed.
+func (r *Runner) decide(checks []uptime.Result) (verdicts, located []uptime.Result) {
+	cfg := r.Config
+	if r.Ballots == nil && !cfg.MultiLocation() {
+		return checks, nil
+	}
+	checks = r.dropDecided(checks)
+	verdicts = quorum.Decide(cfg.Services, cfg.LocationNames(), checks)
+	if !cfg.MultiLocation() {
+		return verdicts, nil
+	}
+	// Only what voted is recorded: not a removed service's check from a
+	// probe that ran with an older services.toml.
+	configured := make(map[string]bool, len(cfg.Services))
+	for _, svc := range cfg.Services {
+		configured[svc.Name] = true
+	}
+	located = slices.DeleteFunc(checks, func(c uptime.Result) bool { return c.Location == "" || !configured[c.Service] })
+	return verdicts, located
+}
+
+// dropDecided sets aside the checks of a cycle already decided: a verdict
+// is dated by its latest check, and every check of a later cycle is made
+// after it. A results file read twice (a rerun, a stale artifact) must not
+// count its failures twice.
+func (r *Runner) dropDecided(checks []uptime.Result) []uptime.Result {
+	stale := map[string]int{}
+	kept := checks[:0:0]
+	for _, c := range checks {
+		if ss := r.state.Services[c.Service]; ss != nil && !c.Time.After(ss.LastCheck) {
+			stale[c.Location]++
+			continue
+		}
+		kept = append(kept, c)
+	}
+	for _, name := range r.Config.LocationNames() {
+		if n := stale[name]; n > 0 {
+			r.Logger.Warn("results of a cycle already decided set aside", "location", name, "checks", n)
+		}
+	}
+	return kept
+}
+
+// logLocations says which locations sent nothing this cycle and what each
+// verdict set aside, so a missing vote is never silent.
+func (r *Runner) logLocations(rep *Report, checks []uptime.Result) {
+	if r.Ballots == nil && !r.Config.MultiLocation() {
+		return
+	}
+	reported := map[string]bool{}
+	for _, c := range checks {
+		reported[c.Location] = true
+	}
+	for _, name := range r.Config.LocationNames() {
+		if !reported[name] {
+			rep.Missing = append(rep.Missing, name)
+		}
+	}
+	if len(rep.Missing) > 0 {
+		r.Logger.Warn("locations missing from the vote", "locations", named(rep.Missing))
+	}
+	for _, v := range rep.Results {
+		if v.Note != "" {
+			r.Logger.Info("quorum note", "service", v.Service, "status", string(v.Status), "note", v.Note)
+		}
+	}
+}
