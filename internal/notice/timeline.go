@@ -29,6 +29,7 @@ type Update struct {
 	Status Status
 	Text   string        // the Markdown as written, control and bidi characters removed
 	HTML   template.HTML // Text rendered and made safe as a notice's body is
+	Plain  string        // Text as plain words, for JSON clients: no markup, unsafe links dropped as on the page
 }
 
 // rawUpdate is one [[update]] table as written. At is decoded loosely so
@@ -121,7 +122,7 @@ func checkUpdates(fm *frontMatter, head []byte) ([]Update, error) {
 		if err != nil {
 			return nil, at("text", fmt.Sprintf("cannot be rendered: %v", err))
 		}
-		u.HTML = html
+		u.HTML, u.Plain = html, plainText([]byte(u.Text))
 		out = append(out, u)
 	}
 	return out, nil

@@ -138,3 +138,25 @@ func TestLoadDirKeepsNoticesBesideABadTimeline(t *testing.T) {
 		t.Errorf("LoadDir problems = %q, want one starting %q", problems, want)
 	}
 }
+
+// TestPlainText: what status.json's clients get of an update: the words,
+// no markup, a safe link's target after its text, an unsafe one dropped.
+func TestPlainText(t *testing.T) {
+	tests := []struct{ md, want string }{
+		{"We are investigating slow answers from the **Linker**.", "We are investigating slow answers from the Linker."},
+		{"Raw <script>alert(1)</script> HTML", "Raw alert(1) HTML"},
+		{"<div onclick=x>block</div>\n\nafter", "after"},
+		{"See [the status](https://status.sefaria.org/).", "See the status (https://status.sefaria.org/)."},
+		{"A [runbook](javascript:alert(1)) link", "A runbook link"},
+		{"<https://www.sefaria.org/>", "https://www.sefaria.org/"},
+		{"line one\nline two\n\nnext paragraph", "line one line two\n\nnext paragraph"},
+		{"- one\n- two", "one\n\ntwo"},
+		{"`code` and ![chart](https://evil.example/x.png)", "code and chart"},
+		{"pay \u202egnp.exe now", "pay gnp.exe now"},
+	}
+	for _, tt := range tests {
+		if got := plainText([]byte(tt.md)); got != tt.want {
+			t.Errorf("plainText(%q) = %q, want %q", tt.md, got, tt.want)
+		}
+	}
+}

@@ -8,7 +8,8 @@ import (
 
 // noticeIncident is an open incident notice as status.json's incidents
 // list it: Statuspage's incident with its incident_updates, newest first
-// as Statuspage writes them, each update's body the Markdown as written.
+// as Statuspage writes them, each update's body its text as plain words (notice.Update.Plain): a client
+// that writes it into HTML finds no markup there.
 // The impact follows the services it concerns (major while one is down,
 // minor while one is slow, else none), so it never says more than the
 // page's indicator.
@@ -31,7 +32,7 @@ func noticeIncident(n notice.Notice, m model, components map[string]summaryCompo
 			inc.MonitoringAt = ptr(at)
 		}
 		inc.IncidentUpdates = append(inc.IncidentUpdates, summaryUpdate{
-			ID: n.Slug + "-" + strconv.Itoa(i+1), Status: string(u.Status), Body: u.Text, IncidentID: n.Slug,
+			ID: n.Slug + "-" + strconv.Itoa(i+1), Status: string(u.Status), Body: u.Plain, IncidentID: n.Slug,
 			CreatedAt: at, UpdatedAt: at, DisplayAt: at,
 		})
 	}
