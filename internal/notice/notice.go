@@ -1,6 +1,7 @@
 // Package notice reads the operator's notices, data/notices/*.md: Markdown
 // with a `+++` TOML front matter that announces maintenance, writes up an
-// incident or tells visitors something. A maintenance notice also holds back
+// incident (with a timeline of updates while it lasts) or tells visitors
+// something. A maintenance notice also holds back
 // alerts for its services during its window.
 package notice
 

@@ -35,6 +35,7 @@ type incidentLog struct {
 	now     time.Time
 	entries []logEntry
 	first   time.Time // the first retained day with data or an incident: where the history begins
+	notices []logEntry // the incident notices of entries, for the service pages, which look them up once each
 }
 
 // logEntry is one incident of the lists: an announced outage or an
@@ -125,6 +126,11 @@ func newIncidentLog(in Input) *incidentLog {
 		}
 		return strings.Compare(a.Anchor(), b.Anchor())
 	})
+	for _, e := range l.entries {
+		if e.Notice != nil {
+			l.notices = append(l.notices, e)
+		}
+	}
 	if len(in.Days) > 0 {
 		l.first, _ = time.Parse(time.DateOnly, in.Days[0].Date)
 	}
@@ -173,8 +179,8 @@ func (l *incidentLog) past(root string) pastView {
 func (l *incidentLog) reports(root, service string) pastView {
 	cutoff := l.now.Truncate(24*time.Hour).AddDate(0, 0, -(reportDays - 1))
 	var list []logEntry
-	for _, e := range l.entries {
-		if e.Notice != nil && e.Notice.Covers(service) && !e.Start.Before(cutoff) {
+	for _, e := range l.notices {
+		if e.Notice.Covers(service) && !e.Start.Before(cutoff) {
 			list = append(list, e)
 		}
 	}
