@@ -34,7 +34,7 @@ const historyDir = "history"
 type incidentLog struct {
 	now     time.Time
 	entries []logEntry
-	first   time.Time // the first retained day with data or an incident: where the history begins
+	first   time.Time  // the first retained day with data or an incident: where the history begins
 	notices []logEntry // the incident notices of entries, for the service pages, which look them up once each
 }
 
