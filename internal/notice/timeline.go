@@ -48,6 +48,16 @@ func (n Notice) Latest() (u Update, ok bool) {
 	return n.Updates[len(n.Updates)-1], true
 }
 
+// Posted is the timeline as of at: the updates whose time has come. An
+// update written ahead of its time waits for it, on every page alike.
+func (n Notice) Posted(at time.Time) []Update {
+	i := len(n.Updates)
+	for i > 0 && n.Updates[i-1].At.After(at) {
+		i--
+	}
+	return n.Updates[:i]
+}
+
 // Open reports whether n is an incident still being worked on as of at:
 // it has a timeline whose newest update (up to at) is not "resolved", and
 // its window has not closed. A write-up without a timeline is never open.
@@ -55,14 +65,8 @@ func (n Notice) Open(at time.Time) bool {
 	if n.Kind != Incident || !n.Active(at) {
 		return false
 	}
-	open := false
-	for _, u := range n.Updates {
-		if u.At.After(at) {
-			break
-		}
-		open = u.Status != Resolved
-	}
-	return open
+	posted := n.Posted(at)
+	return len(posted) > 0 && posted[len(posted)-1].Status != Resolved
 }
 
 // checkUpdates validates the [[update]] tables and turns them into the

@@ -59,6 +59,11 @@ Body.
 	if !n.End.Equal(mustTime(t, "2026-11-24T10:00:00Z")) {
 		t.Errorf("End = %v, want the resolved update's time", n.End)
 	}
+	for at, want := range map[string]int{"2026-11-24T09:00:00Z": 0, "2026-11-24T09:40:00Z": 2, "2026-11-24T09:59:59Z": 2, "2026-11-24T10:00:00Z": 3} {
+		if got := len(n.Posted(mustTime(t, at))); got != want {
+			t.Errorf("Posted(%s) has %d updates, want %d", at, got, want)
+		}
+	}
 	if !n.Open(mustTime(t, "2026-11-24T09:50:00Z")) || n.Open(mustTime(t, "2026-11-24T10:00:00Z")) || n.Open(mustTime(t, "2026-11-24T09:01:00Z")) {
 		t.Error("Open is wrong: want open from the first update until the resolved one")
 	}

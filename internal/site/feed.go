@@ -105,7 +105,8 @@ func feed(in Input, m model, pages *template.Template) ([]byte, error) {
 		// sees each update the team posts; its content is the timeline,
 		// newest first, then the body.
 		at := n.Start
-		if last, ok := n.Latest(); ok {
+		if posted := n.Posted(m.Generated); len(posted) > 0 {
+			last := posted[len(posted)-1]
 			if last.At.After(at) {
 				at = last.At
 			}

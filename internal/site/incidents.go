@@ -110,10 +110,8 @@ func newIncidentLog(in Input) *incidentLog {
 		}
 		v := newNoticeView(n)
 		e := logEntry{Start: n.Start, Notice: &v}
-		for i := range n.Updates {
-			if !n.Updates[i].At.After(now) {
-				e.Latest = &n.Updates[i]
-			}
+		if posted := n.Posted(now); len(posted) > 0 {
+			e.Latest = &posted[len(posted)-1]
 		}
 		l.entries = append(l.entries, e)
 	}
@@ -151,7 +149,7 @@ func (l *incidentLog) funcs() template.FuncMap {
 		"incidentReports": l.reports,
 		"entryIn":         func(root string, e logEntry) entryArgs { return entryArgs{Root: root, Entry: e} },
 		"fullEntry":       func(root string, e logEntry) entryArgs { return entryArgs{Root: root, Entry: e, Full: true} },
-		"newestFirst":     newestFirst,
+		"newestFirst":     l.newestFirst,
 		"longDate":        func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 		"monthName":       func(t time.Time) string { return t.UTC().Format("January 2006") },
 	}
@@ -256,9 +254,10 @@ func writeHistory(pages *template.Template, m model, l *incidentLog, put sink) e
 	return nil
 }
 
-// newestFirst is a timeline as the pages show it.
-func newestFirst(updates []notice.Update) []notice.Update {
-	out := slices.Clone(updates)
+// newestFirst is a timeline as the pages and the feed show it: the
+// updates posted by the render's time, newest first.
+func (l *incidentLog) newestFirst(n notice.Notice) []notice.Update {
+	out := slices.Clone(n.Posted(l.now))
 	slices.Reverse(out)
 	return out
 }

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sebdah/goldie/v2"
 
+	"github.com/Sefaria/statusgen/internal/notice"
 	"github.com/Sefaria/statusgen/templates"
 )
 
@@ -181,6 +184,32 @@ func TestPastIncidentsShowsSevenDays(t *testing.T) {
 	mon, ide, inv := strings.Index(index, "The queue is drained"), strings.Index(index, "A task queue is stuck"), strings.Index(index, "We are investigating slow answers")
 	if mon < 0 || !(mon < ide && ide < inv) {
 		t.Errorf("the index does not show the open incident's timeline newest first (at %d, %d, %d)", mon, ide, inv)
+	}
+}
+
+// TestUpdateWaitsForItsTime: an update written ahead of its time shows
+// nowhere until the render's clock reaches it.
+func TestUpdateWaitsForItsTime(t *testing.T) {
+	in := timelineInput(t)
+	future := in.Generated.Add(time.Hour)
+	for i, n := range in.Notices {
+		if n.Slug == "linker-queue" {
+			u := n.Updates[len(n.Updates)-1]
+			u.At, u.Status, u.Text, u.Plain, u.HTML = future, notice.Resolved, "Fixed later.", "Fixed later.", "<p>Fixed later.</p>"
+			in.Notices[i].Updates = append(slices.Clone(n.Updates), u)
+		}
+	}
+	files, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		if strings.Contains(string(data), "Fixed later") {
+			t.Errorf("%s shows an update an hour ahead of its time", name)
+		}
+	}
+	if !strings.Contains(string(files["status.json"]), `"status": "monitoring"`) {
+		t.Error("status.json does not keep the incident at its latest posted status")
 	}
 }
 

@@ -22,10 +22,7 @@ func noticeIncident(n notice.Notice, m model, components map[string]summaryCompo
 		IncidentUpdates: []summaryUpdate{},
 		Components:      []summaryComponent{},
 	}
-	for i, u := range n.Updates {
-		if u.At.After(m.Generated) {
-			break // posted ahead of its time: not news yet
-		}
+	for i, u := range n.Posted(m.Generated) {
 		at := stamp(u.At)
 		inc.Status, inc.UpdatedAt = string(u.Status), at
 		if u.Status == notice.Monitoring && inc.MonitoringAt == nil {
