@@ -66,7 +66,11 @@ func parseFrontMatter(data []byte) (frontMatter, []byte, error) {
 	}
 	md, err := toml.Decode(string(head), &fm)
 	if err != nil {
-		return fm, nil, tomlError(err, head)
+		err = tomlError(err, head)
+		if le, ok := err.(*lineError); ok && strings.HasPrefix(le.msg, "update: incompatible types") {
+			le.msg = "update: write each update as its own [[update]] table, with two brackets"
+		}
+		return fm, nil, err
 	}
 	if keys := md.Undecoded(); len(keys) > 0 {
 		k := keys[0].String()
@@ -165,6 +169,10 @@ func keyLine(head []byte, key string) int {
 	for i, line := range strings.Split(string(head), "\n") {
 		k, _, ok := strings.Cut(line, "=")
 		if ok && strings.Trim(strings.TrimSpace(k), `"'`) == key {
+			return i + 2
+		}
+		// Or the header of a table by that name ([key] or [[key]]).
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "[") && strings.Trim(strings.TrimSpace(strings.Trim(t, "[]")), `"'`) == key {
 			return i + 2
 		}
 	}

@@ -107,6 +107,10 @@ func TestTimelineErrors(t *testing.T) {
 			`notice n.md:7: [[update]] is only for kind = "incident", not "maintenance"`},
 		{"on info", "+++\ntitle = \"Hi\"\nkind = \"info\"\nstart = 2026-11-24T09:00:00Z\n" + ok,
 			`notice n.md:5: [[update]] is only for kind = "incident", not "info"`},
+		{"a single table", incidentHead + "[update]\nat = 2026-11-24T09:05:00Z\nstatus = \"investigating\"\ntext = \"x\"\n",
+			"notice n.md:6: update: write each update as its own [[update]] table, with two brackets"},
+		{"misspelt table", incidentHead + "[[updates]]\nat = 2026-11-24T09:05:00Z\nstatus = \"investigating\"\ntext = \"x\"\n",
+			`notice n.md:6: unknown key "updates"`},
 		{"wrong type of status", incidentHead + update("2026-11-24T09:05:00Z", "3", `"x"`),
 			"notice n.md:8: update.status: incompatible types"},
 	}
