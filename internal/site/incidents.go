@@ -46,6 +46,9 @@ type logEntry struct {
 	Outage *incidentView
 	Notice *noticeView
 	Latest *notice.Update // a notice's newest update as of the render, nil without one
+	// WriteUp is where an outage's incident notice is told in full, from
+	// the site's root (its history page); "" when none covers it.
+	WriteUp string
 }
 
 // Anchor is the entry's id on its history page.
@@ -99,9 +102,19 @@ type historyPage struct {
 func newIncidentLog(in Input) *incidentLog {
 	now := in.Generated.UTC()
 	l := &incidentLog{now: now}
+	reports := map[string]notice.Notice{}
+	for _, n := range in.Notices {
+		if n.Kind == notice.Incident {
+			reports[n.Slug] = n
+		}
+	}
 	for _, list := range incidentsByService(in, now) {
 		for i := range list {
-			l.entries = append(l.entries, logEntry{Start: list[i].Start, Outage: &list[i]})
+			e := logEntry{Start: list[i].Start, Outage: &list[i]}
+			if n, ok := reports[list[i].WriteUp]; ok && !n.Start.After(now) {
+				e.WriteUp = historyPath(n)
+			}
+			l.entries = append(l.entries, e)
 		}
 	}
 	for _, n := range in.Notices {

@@ -3,6 +3,7 @@ package site
 import (
 	"encoding/json"
 	"encoding/xml"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -379,4 +380,45 @@ func TestFeedCarriesTimeline(t *testing.T) {
 		return
 	}
 	t.Error("feed.atom has no entry for the open incident")
+}
+
+// TestIncidentLinksResolve: every same-site link of the index, the history
+// pages, the service pages and the notices page leads to a file the render
+// wrote and, with a #fragment, to an element with that id.
+func TestIncidentLinksResolve(t *testing.T) {
+	files, err := Files(templates.FS, timelineInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	href := regexp.MustCompile(`href="([^"]*)"`)
+	checked := 0
+	for name, data := range files {
+		if !strings.HasSuffix(name, ".html") {
+			continue
+		}
+		for _, m := range href.FindAllStringSubmatch(string(data), -1) {
+			link := m[1]
+			if strings.Contains(link, ":") || strings.HasPrefix(link, "//") {
+				continue // another site
+			}
+			target, frag, _ := strings.Cut(link, "#")
+			if target == "" {
+				target = name
+			} else {
+				target = path.Join(path.Dir(name), target)
+			}
+			page, ok := files[target]
+			if !ok {
+				t.Errorf("%s links to %s, which the render did not write", name, link)
+				continue
+			}
+			if frag != "" && !strings.Contains(string(page), `id="`+frag+`"`) {
+				t.Errorf("%s links to %s, which has no id %q", name, link, frag)
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Errorf("checked %d links, want the site's hundreds", checked)
+	}
 }
