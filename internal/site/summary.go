@@ -1,6 +1,7 @@
 package site
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -121,7 +122,7 @@ func statusJSON(in Input, m model) ([]byte, error) {
 	// with its timeline; the outages of the services it concerns are its
 	// own, not listed again beside it.
 	written := map[string]bool{}
-	for _, n := range in.Notices {
+	for _, n := range slices.Backward(in.Notices) { // the newest first, as Statuspage lists them
 		if !n.Open(m.Generated) {
 			continue
 		}
