@@ -9,6 +9,7 @@ import (
 // stopped matching one of them would otherwise show only when rendering.
 var required = []string{
 	"layout.html", "index.html", "service.html", "notices.html", // pages and their shared parts
+	"history.html", "incidents.html", // the incident history pages and the incident views the pages share
 	"badge.svg",                             // badges/<slug>.svg and <slug>-uptime.svg
 	"style.css", "status.js", "favicon.svg", // copied as they are
 }

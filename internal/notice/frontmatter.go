@@ -14,13 +14,15 @@ import (
 
 // frontMatter is the TOML between the two `+++` lines.
 type frontMatter struct {
-	Title    string    `toml:"title"`
-	Kind     Kind      `toml:"kind"`
-	Start    time.Time `toml:"start"`
-	End      time.Time `toml:"end"`
-	Services []string  `toml:"services"`
+	Title    string      `toml:"title"`
+	Kind     Kind        `toml:"kind"`
+	Start    time.Time   `toml:"start"`
+	End      time.Time   `toml:"end"`
+	Services []string    `toml:"services"`
+	Updates  []rawUpdate `toml:"update"` // an incident's timeline (timeline.go)
 
-	servicesLine int // of the notice file; 0 when not written
+	servicesLine int      // of the notice file; 0 when not written
+	updates      []Update // Updates checked, oldest first
 }
 
 const fence = "+++"
@@ -64,13 +66,23 @@ func parseFrontMatter(data []byte) (frontMatter, []byte, error) {
 	}
 	md, err := toml.Decode(string(head), &fm)
 	if err != nil {
-		return fm, nil, tomlError(err, head)
+		err = tomlError(err, head)
+		if le, ok := err.(*lineError); ok && strings.HasPrefix(le.msg, "update: incompatible types") {
+			le.msg = "update: write each update as its own [[update]] table, with two brackets"
+		}
+		return fm, nil, err
 	}
 	if keys := md.Undecoded(); len(keys) > 0 {
 		k := keys[0].String()
-		return fm, nil, &lineError{keyLine(head, k), fmt.Sprintf("unknown key %q (known: title, kind, start, end, services)", k)}
+		if len(keys[0]) == 2 && keys[0][0] == "update" { // a key of some [[update]] table
+			return fm, nil, unknownUpdateKey(head, keys[0][1])
+		}
+		return fm, nil, &lineError{keyLine(head, k), fmt.Sprintf("unknown key %q (known: title, kind, start, end, services, and [[update]] tables)", k)}
 	}
 	if err := fm.check(md, head); err != nil {
+		return fm, nil, err
+	}
+	if fm.updates, err = checkUpdates(&fm, head); err != nil {
 		return fm, nil, err
 	}
 	fm.servicesLine = keyLine(head, "services")
@@ -120,6 +132,9 @@ func tomlError(err error, head []byte) error {
 		if line > 0 {
 			line++
 		}
+		if pe.LastKey != "" {
+			return &lineError{line, pe.LastKey + ": " + pe.Message}
+		}
 		return &lineError{line, pe.Message}
 	}
 	// Type mismatches come as plain errors: "toml: line 1 (last key "title"): incompatible types: …".
@@ -154,6 +169,10 @@ func keyLine(head []byte, key string) int {
 	for i, line := range strings.Split(string(head), "\n") {
 		k, _, ok := strings.Cut(line, "=")
 		if ok && strings.Trim(strings.TrimSpace(k), `"'`) == key {
+			return i + 2
+		}
+		// Or the header of a table by that name ([key] or [[key]]).
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "[") && strings.Trim(strings.TrimSpace(strings.Trim(t, "[]")), `"'`) == key {
 			return i + 2
 		}
 	}

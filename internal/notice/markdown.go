@@ -115,3 +115,58 @@ func stripControls(s string) string {
 		return r
 	}, s)
 }
+
+// plainText is src as text for clients that are not HTML (status.json's
+// incident_updates): the words render would show, raw HTML dropped, a
+// link's target in brackets after its text when it differs, links and
+// images reduced as on the page.
+func plainText(src []byte) string {
+	src = []byte(stripControls(string(src)))
+	doc := md.Parser().Parse(text.NewReader(src))
+	var b strings.Builder
+	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		switch n := n.(type) {
+		case *ast.RawHTML, *ast.HTMLBlock:
+			return ast.WalkSkipChildren, nil
+		case *ast.Text:
+			if entering {
+				b.Write(n.Segment.Value(src))
+				switch {
+				case n.HardLineBreak():
+					b.WriteString("\n")
+				case n.SoftLineBreak():
+					b.WriteString(" ")
+				}
+			}
+		case *ast.String:
+			if entering {
+				b.Write(n.Value)
+			}
+		case *ast.AutoLink:
+			if entering {
+				b.Write(n.URL(src))
+			}
+		case *ast.Link:
+			if !entering {
+				if dest := string(n.Destination); dest != "" && !strings.HasSuffix(b.String(), dest) {
+					b.WriteString(" (" + dest + ")")
+				}
+			}
+		case *ast.CodeBlock, *ast.FencedCodeBlock:
+			if entering {
+				lines := n.Lines()
+				for i := range lines.Len() {
+					seg := lines.At(i)
+					b.Write(seg.Value(src))
+				}
+			}
+			return ast.WalkSkipChildren, nil
+		default:
+			if !entering && n.Type() == ast.TypeBlock && n.NextSibling() != nil {
+				b.WriteString("\n\n")
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	return strings.TrimSpace(b.String())
+}

@@ -1,6 +1,7 @@
 // Package notice reads the operator's notices, data/notices/*.md: Markdown
 // with a `+++` TOML front matter that announces maintenance, writes up an
-// incident or tells visitors something. A maintenance notice also holds back
+// incident (with a timeline of updates while it lasts) or tells visitors
+// something. A maintenance notice also holds back
 // alerts for its services during its window.
 package notice
 
@@ -37,6 +38,9 @@ type Notice struct {
 	// a scheme other than http, https or mailto and images from other
 	// origins are reduced to their text.
 	HTML template.HTML
+	// Updates is an incident's timeline, oldest first, as written in its
+	// [[update]] tables; empty for other kinds and for a write-up without one.
+	Updates []Update
 
 	servicesLine int // where services is written in the file, for messages
 }
@@ -195,8 +199,14 @@ func Parse(path string, data []byte) (Notice, error) {
 		Start:    fm.Start.UTC(),
 		End:      fm.End.UTC(),
 		Services: fm.Services,
+		Updates:  fm.updates,
 
 		servicesLine: fm.servicesLine,
+	}
+	// An incident resolved in its timeline is over then, unless its end
+	// says otherwise: it leaves the current notices for the past ones.
+	if last, ok := n.Latest(); ok && n.End.IsZero() && last.Status == Resolved && last.At.After(n.Start) {
+		n.End = last.At
 	}
 	html, err := render(body)
 	if err != nil {

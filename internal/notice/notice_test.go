@@ -239,6 +239,7 @@ func slugs(ns []Notice) string {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("+++\ntitle = \"x\"\nkind = \"info\"\nstart = 2026-01-01T00:00:00Z\n+++\nhello\n"))
 	f.Add([]byte("+++\ntitle = \"x\"\nkind = \"maintenance\"\nstart = 2026-01-01T00:00:00Z\nend = 2026-01-01T01:00:00Z\nservices = [\"a\"]\n+++\n<script>x</script>[a](javascript:x)\n"))
+	f.Add([]byte("+++\ntitle = \"x\"\nkind = \"incident\"\nstart = 2026-01-01T00:00:00Z\n[[update]]\nat = 2026-01-01T00:05:00Z\nstatus = \"resolved\"\ntext = \"<script>x</script>ok\"\n+++\n"))
 	f.Add([]byte("+++\n+++\n"))
 	f.Add([]byte("+++\r\ntitle = 'x'\r\n+++\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -257,6 +258,17 @@ func FuzzParse(f *testing.F) {
 		}
 		if strings.Contains(strings.ToLower(string(n.HTML)), "<script") {
 			t.Errorf("HTML has a script: %q", n.HTML)
+		}
+		if len(n.Updates) > 0 && n.Kind != Incident {
+			t.Errorf("Parse accepted a timeline on a %s notice", n.Kind)
+		}
+		for i, u := range n.Updates {
+			if !validStatus(u.Status) || u.At.Before(n.Start) || (i > 0 && u.At.Before(n.Updates[i-1].At)) || u.Text == "" {
+				t.Errorf("Parse accepted update %d: %+v", i+1, u)
+			}
+			if strings.Contains(strings.ToLower(string(u.HTML)), "<script") {
+				t.Errorf("update %d HTML has a script: %q", i+1, u.HTML)
+			}
 		}
 	})
 }

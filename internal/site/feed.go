@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"encoding/xml"
+	"html/template"
 	"net/url"
 	"slices"
 	"strings"
@@ -48,9 +49,10 @@ type atomText struct {
 }
 
 // feed is feed.atom: the incidents of the last 90 days and every notice,
-// newest first. Its updated time is the newest entry's, so the file only
+// newest first (an incident notice by its latest update). pages holds the
+// "feed-notice" template that writes an incident's timeline. Its updated time is the newest entry's, so the file only
 // changes when an entry does.
-func feed(in Input, m model) ([]byte, error) {
+func feed(in Input, m model, pages *template.Template) ([]byte, error) {
 	base := strings.TrimSuffix(in.URL, "/")
 	abs := func(path string) string {
 		if base == "" {
@@ -88,17 +90,35 @@ func feed(in Input, m model) ([]byte, error) {
 		e.Updated = stamp(at)
 		entries = append(entries, dated{at, e})
 	}
+	var content bytes.Buffer
 	for _, n := range in.Notices {
 		v := newNoticeView(n)
-		entries = append(entries, dated{n.Start, atomEntry{
+		e := atomEntry{
 			ID:        id("notice", n.Slug),
 			Title:     v.Title,
-			Updated:   stamp(n.Start),
 			Published: stamp(n.Start),
 			Link:      atomLink{Href: abs("notices.html#" + n.Slug)},
 			Summary:   kindWord(string(n.Kind)) + " · " + v.Services,
 			Content:   &atomText{Type: "html", Body: string(n.HTML)},
-		}})
+		}
+		// An incident's entry is updated with its timeline, so a reader
+		// sees each update the team posts; its content is the timeline,
+		// newest first, then the body.
+		at := n.Start
+		if posted := n.Posted(m.Generated); len(posted) > 0 {
+			last := posted[len(posted)-1]
+			if last.At.After(at) {
+				at = last.At
+			}
+			e.Summary += " · " + string(last.Status)
+			content.Reset()
+			if err := pages.ExecuteTemplate(&content, "feed-notice", v); err != nil {
+				return nil, err
+			}
+			e.Content.Body = content.String()
+		}
+		e.Updated = stamp(at)
+		entries = append(entries, dated{at, e})
 	}
 	slices.SortStableFunc(entries, func(a, b dated) int {
 		if c := b.at.Compare(a.at); c != 0 {

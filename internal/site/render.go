@@ -216,7 +216,8 @@ func writeIndex(w io.Writer, pages *template.Template, m *model) error {
 // render renders every file of the site into put, the index through
 // stream when there is one.
 func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) error {
-	pages, err := template.New("").Funcs(funcs).ParseFS(tmpl, "*.html")
+	incidents := newIncidentLog(in)
+	pages, err := template.New("").Funcs(funcs).Funcs(incidents.funcs()).ParseFS(tmpl, "*.html")
 	if err != nil {
 		return fmt.Errorf("site: parse templates: %w", err)
 	}
@@ -264,6 +265,9 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 	if err := exec(pages, "notices.html", "notices.html", notices); err != nil {
 		return err
 	}
+	if err := writeHistory(pages, m, incidents, put); err != nil {
+		return err
+	}
 
 	// Each service's page and badges depend only on the model: render
 	// them on every core, each worker with its own buffer.
@@ -307,7 +311,7 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 	if err := put("api/v2/summary.json", js); err != nil {
 		return err
 	}
-	atom, err := feed(in, m)
+	atom, err := feed(in, m, pages)
 	if err != nil {
 		return fmt.Errorf("site: feed.atom: %w", err)
 	}

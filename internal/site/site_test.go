@@ -161,7 +161,8 @@ func TestPagesFollowTheRules(t *testing.T) {
 		}
 	}
 	slices.Sort(pages)
-	if want := []string{"index.html", "notices.html", "services/chatbot.html", "services/img-src-x-onerror-alert-1-chat.html",
+	if want := []string{"history.html", "history/2026-08.html", "history/2026-09.html", "history/2026-10.html", "history/2026-11.html",
+		"index.html", "notices.html", "services/chatbot.html", "services/img-src-x-onerror-alert-1-chat.html",
 		"services/linker.html", "services/mcp-server.html", "services/sefaria-org.html"}; !slices.Equal(pages, want) {
 		t.Errorf("pages = %v, want %v", pages, want)
 	}

@@ -15,7 +15,7 @@ import (
 // statusScenarios are the sites whose status.json is held to Statuspage's
 // types and meanings: the full fixture (an outage, a service failing below
 // its threshold, a slow one, maintenance in force and to come, a hostile
-// name) and a hand-built one with a service never checked, an outage under
+// name), the same with incident notices and their timelines and a hand-built one with a service never checked, an outage under
 // maintenance and no public URL.
 func statusScenarios(t *testing.T) map[string]Input {
 	t.Helper()
@@ -24,6 +24,7 @@ func statusScenarios(t *testing.T) map[string]Input {
 	maint.Title, maint.URL = "Maintenance & co", ""
 	return map[string]Input{
 		"fixture":     fixtureInput(t),
+		"timeline":    timelineInput(t), // an open incident notice with its incident_updates
 		"maintenance": maint,
 		"empty":       {Generated: fixedNow},
 	}

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -117,8 +118,23 @@ func statusJSON(in Input, m model) ([]byte, error) {
 		}
 		return url + "/" + path
 	}
+	// An incident notice still open is the incident as its team tells it,
+	// with its timeline; the outages of the services it concerns are its
+	// own, not listed again beside it.
+	written := map[string]bool{}
+	for _, n := range slices.Backward(in.Notices) { // the newest first, as Statuspage lists them
+		if !n.Open(m.Generated) {
+			continue
+		}
+		s.Incidents = append(s.Incidents, noticeIncident(n, m, components, link(historyPath(n)), pageID))
+		for _, r := range m.Rows {
+			if n.Covers(r.Key) {
+				written[r.Key] = true
+			}
+		}
+	}
 	for _, iv := range m.Incidents {
-		if !iv.End.IsZero() {
+		if !iv.End.IsZero() || written[iv.Key] {
 			continue
 		}
 		body := iv.Service + " is down: " + iv.Cause + "."

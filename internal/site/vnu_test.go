@@ -25,8 +25,10 @@ func TestNuHTMLChecker(t *testing.T) {
 	if err != nil {
 		t.Fatal("VNU_JAR is set but java is not on PATH")
 	}
+	// The full fixture, with incident timelines: every page kind, the
+	// history pages among them.
 	dir := filepath.Join(t.TempDir(), "site")
-	if err := Render(templates.FS, dir, fixtureInput(t)); err != nil {
+	if err := Render(templates.FS, dir, timelineInput(t)); err != nil {
 		t.Fatal(err)
 	}
 	var files []string
