@@ -339,6 +339,8 @@ type loadResult struct {
 	missing, failing     int
 	checks, resumed      int64
 	how                  string
+	gcs                  int     // collections in the window
+	gcShare              float64 // % of the window's CPU the collector took
 }
 
 func (r loadResult) rows() []row {
@@ -351,6 +353,7 @@ func (r loadResult) rows() []row {
 		{fmt.Sprintf("%s, %d services: CPU per check", s, r.n), fmt.Sprintf("%.3f ms (%.0f checks/s; user %.1f s, system %.1f s%s)", r.perCheck, r.rate, r.userMS/1000, r.systemMS/1000, res), r.how + "/stat utime+stime ÷ checks served", true, true},
 		{fmt.Sprintf("%s, %d services: CPU < 10%% of a core", s, r.n), fmt.Sprintf("%.1f%%", r.core), r.how + "/stat utime+stime ÷ wall time", r.core < 10, false},
 		{fmt.Sprintf("%s, %d services: RSS < 150 MB", s, r.n), fmt.Sprintf("median %.0f MB, peak %.0f MB", r.rssMedian, r.rssPeak), r.how + "/status VmRSS every 0.5 s, VmHWM", r.rssPeak < 150, false},
+		{fmt.Sprintf("%s, %d services: garbage collection < 5%% of the CPU", s, r.n), fmt.Sprintf("%.1f%% (%d collections)", r.gcShare, r.gcs), "the runner's GODEBUG=gctrace=1 lines in the window: their ms cpu ÷ its CPU", r.gcShare < 5, false},
 		{s + ": every service checked every cycle, the first included", fmt.Sprintf("%v", r.everyCycle), "target's per-service request counts", r.everyCycle, false},
 		{s + ": DOWN alert leaves < 1 s after the confirming check", fmt.Sprintf("median %.0f ms, max %.0f ms, %d of %d alerts missing", r.lat50, r.latMax, r.missing, r.failing), "fake Slack receipt − target's 2nd failing answer, threshold 2", r.missing == 0 && r.latMax < 1000, false},
 	}
@@ -399,7 +402,10 @@ func loadRun(bin, scheme, caFile string, n int, interval time.Duration, cycles i
 	// The runner trusts the targets' CA the way Go on Linux finds system
 	// roots: SSL_CERT_FILE (crypto/x509).
 	cmd.Env = append(os.Environ(), "SLACK_WEBHOOK_URL="+base+"/slack", "SSL_CERT_FILE="+caFile)
-	var logs bytes.Buffer
+	// gctrace: one line per collection on the runner's stderr, so the
+	// table can say what share of its CPU the collector took.
+	cmd.Env = append(cmd.Env, "GODEBUG="+strings.TrimPrefix(os.Getenv("GODEBUG")+",gctrace=1", ","))
+	var logs lockedBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if runnerLog != "" {
 		f, err := os.Create(runnerLog)
@@ -481,6 +487,7 @@ func loadRun(bin, scheme, caFile string, n int, interval time.Duration, cycles i
 		}
 	}
 	cpu1, checks1, resumed1, t1 := cpuTicks(pid), t.checks.Load(), t.resumed.Load(), time.Now()
+	gcs, gcMS := gcWork(logs.String(), t0.Sub(started), t1.Sub(started))
 	// Let the second failing check of every failing service land and
 	// alert: it comes at most two intervals after the failing began, which
 	// with a render every cycle is one interval before the window ended.
@@ -528,7 +535,49 @@ func loadRun(bin, scheme, caFile string, n int, interval time.Duration, cycles i
 		userMS: userMS, systemMS: systemMS, rssMedian: median(rss), rssPeak: peak, everyCycle: everyCycle,
 		lat50: lat50, latMax: latMax, missing: missing, failing: len(t.failing),
 		checks: checks1 - checks0, resumed: resumed1 - resumed0, how: how,
+		gcs: gcs, gcShare: 100 * gcMS / cpuMS,
 	}
+}
+
+// lockedBuffer collects the runner's output while the tool reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// gctraceLine is GODEBUG=gctrace=1's line: "gc 12 @3.456s 2%: 0.1+2.0+0.02
+// ms clock, 0.2+0.5/1.8/3.0+0.04 ms cpu, ...". The CPU figures are sweep
+// termination, mark assist/background/idle and mark termination.
+var gctraceLine = regexp.MustCompile(`(?m)^gc \d+ @([0-9.]+)s \d+%(?: \(forced\))?: [^,]*, ([0-9.]+)\+([0-9.]+)/([0-9.]+)/([0-9.]+)\+([0-9.]+) ms cpu`)
+
+// gcWork counts the collections that started between from and to (since
+// the runner started) and the CPU they took, idle marking included: it
+// runs on otherwise idle cores but is CPU the process is charged for.
+func gcWork(trace string, from, to time.Duration) (n int, cpuMS float64) {
+	for _, m := range gctraceLine.FindAllStringSubmatch(trace, -1) {
+		at, _ := strconv.ParseFloat(m[1], 64)
+		if d := time.Duration(at * float64(time.Second)); d < from || d >= to {
+			continue
+		}
+		n++
+		for _, f := range m[2:] {
+			v, _ := strconv.ParseFloat(f, 64)
+			cpuMS += v
+		}
+	}
+	return n, cpuMS
 }
 
 // cpuTicks is the process's user and system CPU time so far, in ticks.
