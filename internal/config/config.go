@@ -83,6 +83,7 @@ type Config struct {
 	Settings         Settings
 	Slack            Slack
 	Publish          Publish
+	Site             Site
 	Services         []uptime.Service // in file order, every field resolved
 	Debug            bool             // DEBUG=true/1/yes/on
 	LogFormat        string           // LOG_FORMAT: "text" (default) or "json"
