@@ -103,7 +103,9 @@ func newChart(title string, p50, p95 []int64) chart {
 // one, and the dots: on lone points, or on all of them.
 func paths(vs []int64, x func(int) float64, y func(int64) float64, all bool) (line, dots string) {
 	var l, d strings.Builder
-	num := func(b *strings.Builder, f float64) { b.WriteString(strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64)) }
+	num := func(b *strings.Builder, f float64) {
+		b.WriteString(strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64))
+	}
 	for i, v := range vs {
 		if v < 0 {
 			continue
