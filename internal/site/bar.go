@@ -17,14 +17,15 @@ import (
 type dayView struct {
 	Class string // b0 to b3 by downtime and uptime, nd without data
 	Date  string // YYYY-MM-DD
-	Today bool   // the day in progress, whose figures are so far
 	Text  string // "99.95% up · 12 min down · 1 incident", or "No data"
 }
 
-// barView is what the bar template reads: the days and the figures under
-// them, over 90 days and over the 30 a narrow screen shows.
+// barView is what the bar template reads: the days before today, today so
+// far, and the figures under them, over 90 days and over the 30 a narrow
+// screen shows.
 type barView struct {
-	Days          []dayView
+	Past          []dayView
+	Today         *dayView
 	Uptime, Month uptimeCell
 }
 
@@ -34,7 +35,8 @@ func (r *row) Bar() barView {
 	if r.w == nil || r.cells == nil {
 		return v
 	}
-	v.Days = r.w.dayViews(r.cells, r.incs)
+	days := r.w.dayViews(r.cells, r.incs)
+	v.Past, v.Today = days[:barDays-1], &days[barDays-1]
 	return v
 }
 
@@ -43,7 +45,7 @@ func (w *window) dayViews(cells *[barDays]dayCell, incs []incidentView) []dayVie
 	out := make([]dayView, barDays)
 	var b []byte
 	for i, c := range cells {
-		out[i] = dayView{Class: dayClass(c), Date: w.dates[i], Today: i == barDays-1}
+		out[i] = dayView{Class: dayClass(c), Date: w.dates[i]}
 		if c.noData() {
 			out[i].Text = "No data"
 			continue
@@ -108,7 +110,7 @@ func appendIncidents(b []byte, incs []incidentView, day time.Time) []byte {
 type historyRow struct {
 	Date                 string
 	Uptime, Down, NoData string // "—" when none
-	Checks               int
+	Checks               string
 	P50, P95, Max        string // "—" without an up check
 }
 
@@ -122,7 +124,7 @@ func historyRows(days []history.Day, times []history.Times, name string, now tim
 			continue
 		}
 		t := times[i]
-		h := historyRow{Date: days[i].Date, Uptime: "—", Down: "—", NoData: "—", Checks: sd.Checks, P50: "—", P95: "—", Max: "—"}
+		h := historyRow{Date: days[i].Date, Uptime: "—", Down: "—", NoData: "—", Checks: strconv.Itoa(sd.Checks), P50: "—", P95: "—", Max: "—"}
 		if ratio, ok := t.Uptime(); ok {
 			h.Uptime = percent(ratio, true)
 		}
