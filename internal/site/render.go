@@ -215,6 +215,10 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 		return fmt.Errorf("site: parse templates: %w", err)
 	}
 	m, byService := newModel(in)
+	frags := newFragments(pages)
+	for i := range m.Rows {
+		m.Rows[i].frags = frags
+	}
 	if err := uniqueSlugs(in.Services); err != nil {
 		return err
 	}

@@ -79,6 +79,7 @@ type row struct {
 	w     *window
 	cells *[barDays]dayCell
 	incs  []incidentView
+	frags *fragments // the templates' day cells, shared by the render
 }
 
 // shows is what a service page says of the condition, for the renderer's
