@@ -165,9 +165,9 @@ func appendIncidents(b []byte, incs []incidentView, day time.Time) []byte {
 // historyRow is one retained day of a service's daily history table.
 type historyRow struct {
 	Date                 string
-	Uptime, Down, NoData string // "—" when none
+	Uptime, Down, NoData string // "" when none: the template writes a dash
 	Checks               string
-	P50, P95, Max        string // "—" without an up check
+	P50, P95, Max        string // "" without an up check
 }
 
 // historyRows are the service's retained days with a rollup, newest
@@ -180,7 +180,7 @@ func historyRows(days []history.Day, times []history.Times, name string, now tim
 			continue
 		}
 		t := times[i]
-		h := historyRow{Date: days[i].Date, Uptime: "—", Down: "—", NoData: "—", Checks: strconv.Itoa(sd.Checks), P50: "—", P95: "—", Max: "—"}
+		h := historyRow{Date: days[i].Date, Checks: strconv.Itoa(sd.Checks)}
 		if ratio, ok := t.Uptime(); ok {
 			h.Uptime = percent(ratio, true)
 		}
