@@ -215,6 +215,14 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 		return fmt.Errorf("site: parse templates: %w", err)
 	}
 	m, byService := newModel(in)
+	// The configuration checked the logo; one removed since leaves the
+	// page without it rather than without a page.
+	var logo []byte
+	if m.Logo != "" {
+		if logo, err = os.ReadFile(in.Logo); err != nil {
+			m.Logo = ""
+		}
+	}
 	frags := newFragments(pages)
 	for i := range m.Rows {
 		m.Rows[i].frags = frags
@@ -308,12 +316,8 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 	if err := put("feed.atom", atom); err != nil {
 		return err
 	}
-	if in.Logo != "" {
-		b, err := os.ReadFile(in.Logo)
-		if err != nil {
-			return fmt.Errorf("site: logo: %w", err)
-		}
-		if err := put(m.Logo, b); err != nil {
+	if m.Logo != "" {
+		if err := put(m.Logo, logo); err != nil {
 			return err
 		}
 	}
