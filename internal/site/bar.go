@@ -16,12 +16,15 @@ import (
 // here and written by the templates ("bar" and "history" in index.html and
 // service.html). Everything is a date, a number or a fixed word.
 
-// dayView is one day of a bar: its grade (a CSS class) and the details
-// its cell opens on hover, focus or touch.
+// dayView is one day of a bar: its grade (a CSS class) and the figures
+// its cell's details show on hover, focus or touch, which the "day"
+// fragment puts into words.
 type dayView struct {
-	Class string // b0 to b3 by downtime and uptime, nd without data
-	Date  string // YYYY-MM-DD
-	Text  string // "99.95% up · 12 min down · 1 incident", or "No data"
+	Class     string // b0 to b3 by downtime and uptime, nd without data
+	Date      string // YYYY-MM-DD
+	Uptime    string // "99.95%"; "" without data
+	Down, Gap string // time down, time without data (a minute or more); "" for none
+	Incidents int    // incidents open at some time during the day
 }
 
 // barView is what the bar template reads: the days, each written by the
@@ -96,30 +99,22 @@ func (f *fragments) day(name string, d dayView) (string, error) {
 	return s, nil
 }
 
-// days are a service's 90 days, oldest first.
+// dayViews are a service's 90 days, oldest first.
 func (w *window) dayViews(cells *[barDays]dayCell, incs []incidentView) []dayView {
 	out := make([]dayView, barDays)
-	var b []byte
 	for i, c := range cells {
 		out[i] = dayView{Class: dayClass(c), Date: w.dates[i]}
 		if c.noData() {
-			out[i].Text = "No data"
 			continue
 		}
-		b = appendPermyriad(b[:0], c.permyriad())
-		b = append(b, " up"...)
+		out[i].Uptime = string(appendPermyriad(nil, c.permyriad()))
 		if c.down > 0 {
-			b = append(b, " · "...)
-			b = uptime.AppendDuration(b, time.Duration(c.down)*time.Millisecond)
-			b = append(b, " down"...)
+			out[i].Down = uptime.DurationText(time.Duration(c.down) * time.Millisecond)
 		}
 		if gap := w.gap(i, c); gap >= time.Minute {
-			b = append(b, " · "...)
-			b = uptime.AppendDuration(b, gap)
-			b = append(b, " no data"...)
+			out[i].Gap = uptime.DurationText(gap)
 		}
-		b = appendIncidents(b, incs, w.starts[i])
-		out[i].Text = string(b)
+		out[i].Incidents = incidentsOn(incs, w.starts[i])
 	}
 	return out
 }
@@ -143,9 +138,9 @@ func dayClass(c dayCell) string {
 	return "b3"
 }
 
-// appendIncidents appends " · 1 incident" or " · N incidents" for the
-// incidents open at some time during the UTC day starting at day.
-func appendIncidents(b []byte, incs []incidentView, day time.Time) []byte {
+// incidentsOn counts the incidents open at some time during the UTC day
+// starting at day.
+func incidentsOn(incs []incidentView, day time.Time) int {
 	end := day.Add(24 * time.Hour)
 	n := 0
 	for _, iv := range incs {
@@ -153,13 +148,7 @@ func appendIncidents(b []byte, incs []incidentView, day time.Time) []byte {
 			n++
 		}
 	}
-	switch n {
-	case 0:
-		return b
-	case 1:
-		return append(b, " · 1 incident"...)
-	}
-	return append(strconv.AppendInt(append(b, " · "...), int64(n), 10), " incidents"...)
+	return n
 }
 
 // historyRow is one retained day of a service's daily history table.

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"html/template"
 	"slices"
 	"strings"
 	"testing"
@@ -11,24 +12,50 @@ import (
 	"github.com/Sefaria/statusgen/templates"
 )
 
-func TestAppendIncidents(t *testing.T) {
+func TestIncidentsOn(t *testing.T) {
 	day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 	at := func(h int) time.Time { return day.Add(time.Duration(h) * time.Hour) }
 	for _, tc := range []struct {
 		name string
 		incs []incidentView
-		want string
+		want int
 	}{
-		{"none", nil, ""},
-		{"ended the day before", []incidentView{{Start: at(-5), End: at(-1)}}, ""},
-		{"ended at midnight", []incidentView{{Start: at(-5), End: at(0)}}, ""},
-		{"spans midnight", []incidentView{{Start: at(-5), End: at(1)}}, " · 1 incident"},
-		{"ongoing", []incidentView{{Start: at(-50)}}, " · 1 incident"},
-		{"starts the next day", []incidentView{{Start: at(24)}}, ""},
-		{"three", []incidentView{{Start: at(1), End: at(2)}, {Start: at(3), End: at(4)}, {Start: at(23)}}, " · 3 incidents"},
+		{"none", nil, 0},
+		{"ended the day before", []incidentView{{Start: at(-5), End: at(-1)}}, 0},
+		{"ended at midnight", []incidentView{{Start: at(-5), End: at(0)}}, 0},
+		{"spans midnight", []incidentView{{Start: at(-5), End: at(1)}}, 1},
+		{"ongoing", []incidentView{{Start: at(-50)}}, 1},
+		{"starts the next day", []incidentView{{Start: at(24)}}, 0},
+		{"three", []incidentView{{Start: at(1), End: at(2)}, {Start: at(3), End: at(4)}, {Start: at(23)}}, 3},
 	} {
-		if got := string(appendIncidents(nil, tc.incs, day)); got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		if got := incidentsOn(tc.incs, day); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestDayDetails: the words a day cell's details show, from the "day"
+// fragment.
+func TestDayDetails(t *testing.T) {
+	pages := template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "*.html"))
+	f := newFragments(pages)
+	for _, tc := range []struct {
+		name, fragment string
+		day            dayView
+		want           string
+	}{
+		{"no data", "day", dayView{Class: "nd", Date: "2026-11-20"}, `<li tabindex="0" class="nd"><span><b>2026-11-20</b> No data</span></li>`},
+		{"all up", "day", dayView{Class: "b0", Date: "2026-11-20", Uptime: "100.00%"}, `<li tabindex="0" class="b0"><span><b>2026-11-20</b> 100.00% up</span></li>`},
+		{"everything", "day", dayView{Class: "b2", Date: "2026-11-20", Uptime: "95.00%", Down: "1 h", Gap: "50 min", Incidents: 2},
+			`<li tabindex="0" class="b2"><span><b>2026-11-20</b> 95.00% up · 1 h down · 50 min no data · 2 incidents</span></li>`},
+		{"one incident", "day", dayView{Class: "b1", Date: "2026-11-20", Uptime: "99.00%", Down: "14 min", Incidents: 1},
+			`<li tabindex="0" class="b1"><span><b>2026-11-20</b> 99.00% up · 14 min down · 1 incident</span></li>`},
+		{"today", "today", dayView{Class: "b3", Date: "2026-11-24", Uptime: "0.00%", Down: "25 min"},
+			`<li tabindex="0" class="b3"><span><b>Today so far</b> 0.00% up · 25 min down</span></li>`},
+	} {
+		got, err := f.day(tc.fragment, tc.day)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %s = %q, %v; want %q", tc.name, tc.fragment, got, err, tc.want)
 		}
 	}
 }
@@ -140,24 +167,23 @@ func TestTodaySoFar(t *testing.T) {
 	today := now.Truncate(24 * time.Hour)
 	w := newWindow(nil, today, now, 2*time.Minute)
 	for _, tc := range []struct {
-		name      string
-		cell      dayCell
-		wantClass string
-		wantText  string
+		name string
+		cell dayCell
+		want dayView
 	}{
-		{"down since midnight", dayCell{down: 25 * 60000, covered: 25 * 60000}, "b3", "0.00% up · 25 min down"},
-		{"up since midnight", dayCell{up: 25 * 60000, covered: 25 * 60000}, "b0", "100.00% up"},
-		{"ten minutes down, five without data", dayCell{up: 10 * 60000, down: 10 * 60000, covered: 20 * 60000}, "b3", "50.00% up · 10 min down · 5 min no data"},
-		{"not checked yet", dayCell{}, "nd", "No data"},
+		{"down since midnight", dayCell{down: 25 * 60000, covered: 25 * 60000}, dayView{Class: "b3", Uptime: "0.00%", Down: "25 min"}},
+		{"up since midnight", dayCell{up: 25 * 60000, covered: 25 * 60000}, dayView{Class: "b0", Uptime: "100.00%"}},
+		{"ten minutes down, five without data", dayCell{up: 10 * 60000, down: 10 * 60000, covered: 20 * 60000}, dayView{Class: "b3", Uptime: "50.00%", Down: "10 min", Gap: "5 min"}},
+		{"not checked yet", dayCell{}, dayView{Class: "nd"}},
 	} {
 		var cells [barDays]dayCell
 		cells[barDays-1] = tc.cell
 		days := w.dayViews(&cells, nil)
-		got := days[barDays-1]
-		if got.Class != tc.wantClass || got.Text != tc.wantText {
-			t.Errorf("%s: today's cell = %+v, want class %q, text %q", tc.name, got, tc.wantClass, tc.wantText)
+		tc.want.Date = "2026-11-24"
+		if got := days[barDays-1]; got != tc.want {
+			t.Errorf("%s: today's cell = %+v, want %+v", tc.name, got, tc.want)
 		}
-		if days[0].Class != "nd" || days[0].Date != "2026-08-27" {
+		if days[0] != (dayView{Class: "nd", Date: "2026-08-27"}) {
 			t.Errorf("%s: the first day = %+v, want 2026-08-27 without data", tc.name, days[0])
 		}
 	}

@@ -17,11 +17,12 @@ import (
 // chartW × chartH, labelled axes in ms, and a gap wherever a point is
 // missing.
 type chart struct {
-	Title    string   // "Response time, last 24 hours"
-	Summary  string   // for screen readers: the figures the lines show
-	P50, P95 string   // the window's percentiles: "123 ms"; "" without data
+	Week     bool     // the 7-day chart, a point a day; else the last 24 hours by half-hour
+	P50, P95 string   // the window's percentiles, "123 ms" (24 hours); "" without data
+	Low      string   // the 7-day chart's lowest daily p50, "265 ms"
+	High     string   // the 7-day chart's highest daily p95
 	YTicks   []string // top to bottom: "500 ms", "250 ms", "0 ms"
-	XTicks   []string // left to right
+	XDates   []string // the 7-day chart's first and middle dates: "18 Nov", "21 Nov"
 	// Paths are SVG path data in the plot's coordinates: the lines, and
 	// a dot on every point that has no neighbour to join (or on every
 	// point, when there are few), so three points read as three.
@@ -33,11 +34,9 @@ const chartW, chartH = 480, 100
 
 // dayChart is the last 24 hours, by half-hour.
 func dayChart(r Recent, now time.Time) chart {
-	c := newChart("Response time, last 24 hours", r.Buckets, r.Buckets95)
-	c.XTicks = []string{"24 h ago", "12 h ago", "Now"}
+	c := newChart(r.Buckets, r.Buckets95)
 	if c.P50Line != "" {
 		c.P50, c.P95 = ms(r.P50MS), ms(r.P95MS)
-		c.Summary = c.Title + ": p50 (median) " + c.P50 + ", p95 " + c.P95
 	}
 	return c
 }
@@ -65,19 +64,19 @@ func weekChart(days []history.Day, name string, today time.Time) chart {
 		}
 		hi = max(hi, sd.P95MS)
 	}
-	c := newChart("Response time, last 7 days", p50, p95)
-	c.Large = true
-	c.XTicks = []string{today.AddDate(0, 0, -6).Format(shortDate), today.AddDate(0, 0, -3).Format(shortDate), "Today"}
+	c := newChart(p50, p95)
+	c.Week, c.Large = true, true
+	c.XDates = []string{today.AddDate(0, 0, -6).Format(shortDate), today.AddDate(0, 0, -3).Format(shortDate)}
 	if c.P50Line != "" {
-		c.Summary = c.Title + ", daily: p50 (median) from " + ms(lo) + ", p95 up to " + ms(hi)
+		c.Low, c.High = ms(lo), ms(hi)
 	}
 	return c
 }
 
 // newChart scales p50 and p95 (-1 where missing) to the plot: the y axis
 // from 0 to a round number above the highest p95.
-func newChart(title string, p50, p95 []int64) chart {
-	c := chart{Title: title}
+func newChart(p50, p95 []int64) chart {
+	var c chart
 	var top int64
 	points := 0
 	for i, v := range p50 {
