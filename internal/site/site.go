@@ -59,7 +59,7 @@ type Service struct {
 
 // Recent summarises one service's raw checks of the last 24 hours, taken
 // as whole UTC half-hours: the 48 that end with the one holding Generated
-// (so 23½ to 24 hours), the same the sparkline draws. A check counts in
+// (so 23½ to 24 hours), the same the response-time chart draws. A check counts in
 // the half-hour of its time, read from its own day's file; its span (until
 // the service's next check, at most history.SpanCap, the newest until
 // Generated) counts in the half-hours it falls in.
