@@ -33,7 +33,7 @@ type chart struct {
 const chartW, chartH = 480, 100
 
 // dayChart is the last 24 hours, by half-hour.
-func dayChart(r Recent, now time.Time) chart {
+func dayChart(r Recent) chart {
 	c := newChart(r.Buckets, r.Buckets95)
 	if c.P50Line != "" {
 		c.P50, c.P95 = ms(r.P50MS), ms(r.P95MS)

@@ -270,7 +270,7 @@ func newRow(s Service, in Input, now time.Time, w *window, g *grid, i int, incs 
 	}
 	r.month = sums[1]
 	r.SinceText, r.LastCheckText = newMoment(r.Since), newMoment(r.LastCheck)
-	r.Chart = dayChart(s.Recent, now)
+	r.Chart = dayChart(s.Recent)
 	return r
 }
 
