@@ -132,22 +132,27 @@ func readPage(t *testing.T, w workspace) sitePage {
 	return sitePage{string(index), string(service)}
 }
 
-// uptime24h is the "24 h" figure, in percent.
+// uptime24h is the service page's "24 h" figure, in percent.
 func (p sitePage) uptime24h(t *testing.T) float64 {
 	t.Helper()
-	m := regexp.MustCompile(`<dt>24 h</dt><dd>([0-9.]+)%</dd>`).FindStringSubmatch(p.index)
+	m := regexp.MustCompile(`<dt>24 h</dt><dd>([0-9.]+)%`).FindStringSubmatch(p.service)
 	if m == nil {
-		t.Fatalf("the index shows no 24 h uptime")
+		t.Fatalf("the service page shows no 24 h uptime")
 	}
 	v, _ := strconv.ParseFloat(m[1], 64)
 	return v
 }
 
-// day is the 90-day bar's tooltip of day.
+// day is the details the 90-day bar's cell of day opens on focus; today's
+// cell is labelled "Today so far" instead of its date.
 func (p sitePage) day(t *testing.T, day time.Time) string {
 	t.Helper()
 	date := day.Format(time.DateOnly)
-	m := regexp.MustCompile(`<title>` + date + `: ([^<]*)</title>`).FindStringSubmatch(p.index)
+	label := date
+	if date == time.Now().UTC().Format(time.DateOnly) {
+		label = "Today so far"
+	}
+	m := regexp.MustCompile(`<li tabindex="0" class="[^"]*"><span><b>` + label + `</b> ([^<]*)</span></li>`).FindStringSubmatch(p.index)
 	if m == nil {
 		t.Fatalf("the bar has no day %s", date)
 	}
@@ -158,11 +163,15 @@ func (p sitePage) day(t *testing.T, day time.Time) string {
 func (p sitePage) row(t *testing.T, day time.Time) []string {
 	t.Helper()
 	date := day.Format(time.DateOnly)
-	m := regexp.MustCompile(`<tr><th scope="row"><time datetime="` + date + `">[^<]*</time></th>(.*?)</tr>`).FindStringSubmatch(p.service)
+	m := regexp.MustCompile(`<tr><th scope="row"><time>` + date + `</time></th>(.*?)</tr>`).FindStringSubmatch(p.service)
 	if m == nil {
 		t.Fatalf("the daily table has no row for %s", date)
 	}
-	return strings.Split(strings.TrimSuffix(strings.TrimPrefix(m[1], "<td>"), "</td>"), "</td><td>")
+	var cells []string
+	for _, c := range regexp.MustCompile(`<td[^>]*>([^<]*)</td>`).FindAllStringSubmatch(m[1], -1) {
+		cells = append(cells, c[1])
+	}
+	return cells
 }
 
 // percentOf parses the "98.95% up" at the start of a tooltip.
@@ -236,7 +245,7 @@ func TestFiveMinuteCadenceMeasuresDowntimeInTime(t *testing.T) {
 			p := readPage(t, w)
 			day := s.Truncate(24 * time.Hour)
 			tip := p.day(t, day)
-			if !strings.Contains(tip, ", 15 min down") || strings.Contains(tip, "no data") {
+			if !strings.Contains(tip, " · 15 min down") || strings.Contains(tip, "no data") {
 				t.Errorf("the bar says %q for the day of the outage, want 15 min down and no gap", tip)
 			}
 			dayUptime := func(now time.Time) float64 {
@@ -282,7 +291,7 @@ func TestMinuteCadenceIsUnchanged(t *testing.T) {
 	p := readPage(t, w)
 	day := s.Truncate(24 * time.Hour)
 	tip := p.day(t, day)
-	if !strings.Contains(tip, ", 3 min down") || strings.Contains(tip, "no data") {
+	if !strings.Contains(tip, " · 3 min down") || strings.Contains(tip, "no data") {
 		t.Errorf("the bar says %q for the day of the outage, want 3 min down and no gap", tip)
 	}
 	// Counting checks gave (checks − 3) / checks, one a minute.
@@ -325,7 +334,7 @@ func TestHourWithoutChecksIsNoData(t *testing.T) {
 	p := readPage(t, w)
 	day := g.Truncate(24 * time.Hour)
 	tip := p.day(t, day)
-	if !strings.Contains(tip, ", 10 min down") || !strings.Contains(tip, ", 50 min no data") {
+	if !strings.Contains(tip, " · 10 min down") || !strings.Contains(tip, " · 50 min no data") {
 		t.Errorf("the bar says %q for the day of the gap, want 10 min down and 50 min no data", tip)
 	}
 	dayUptime := func(now time.Time) float64 {

@@ -84,6 +84,7 @@ type Config struct {
 	Settings         Settings
 	Slack            Slack
 	Publish          Publish
+	Site             Site
 	Services         []uptime.Service // in file order, every field resolved
 	Locations        []Location       // [[location]]s in file order; none: the runner's own checks alone
 	Debug            bool             // DEBUG=true/1/yes/on

@@ -102,6 +102,7 @@ func (d *decoder) decode() *Config {
 	d.environment(cfg)
 	d.applyFlags(cfg)
 	cfg.Publish = d.publish(root.table("publish", "publish"), cfg.GitHubRepository)
+	cfg.Site = d.site(root.table("site", "site"))
 	d.checkDeadline(st, &cfg.Settings, cfg.sources)
 	cfg.Services = d.services(root, cfg.Settings, cfg.sources)
 	cfg.Locations = d.locations(root)
@@ -319,6 +320,13 @@ func (d *decoder) service(t *table, name string, set Settings, sources map[strin
 		Proxy:            t.proxy("proxy", set.Proxy),
 		HTTP2:            t.boolean("http2", false),
 		Quorum:           t.integer("quorum", set.Quorum, 1),
+		Group:            strings.TrimSpace(t.str("group", "")),
+		Private:          !t.boolean("public", true),
+	}
+	if t.has("group") && s.Group == "" {
+		t.fail("group", "must not be empty: a section name, or leave it out")
+	} else if strings.ContainsFunc(s.Group, isControl) {
+		t.fail("group", "must not contain control characters")
 	}
 	s.Headers = d.headers(t.table("headers", "headers"))
 	// A check that sends secrets offers the post-quantum key share unless

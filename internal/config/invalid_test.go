@@ -84,6 +84,23 @@ func TestLoadInvalid(t *testing.T) {
 			},
 		},
 		{
+			file: "invalid-site.toml",
+			want: []string{
+				`config testdata/invalid-site.toml:2: site.home_url must be an absolute http or https URL like "https://example.org/health", got "sefaria.org"`,
+				`config testdata/invalid-site.toml:3: site.logo cannot be read: testdata/missing-logo.svg (a path relative to testdata/invalid-site.toml)`,
+				`config testdata/invalid-site.toml:4: site.colour is not a known key`,
+				`config testdata/invalid-site.toml:9: service "sefaria.org": group must not be empty: a section name, or leave it out`,
+				`config testdata/invalid-site.toml:10: service "sefaria.org": public must be true or false, not a string`,
+				`config testdata/invalid-site.toml:15: service "Linker": group must not contain control characters`,
+			},
+		},
+		{
+			file: "invalid-logo.toml",
+			want: []string{
+				`config testdata/invalid-logo.toml:2: site.logo must be an .svg, .png, .webp, .jpg or .gif file, got "logo.bmp"`,
+			},
+		},
+		{
 			file: "invalid-listen.toml",
 			want: []string{
 				`config testdata/invalid-listen.toml:3: settings.listen must be a host:port like "127.0.0.1:9464", got "http://127.0.0.1:9464/metrics"`,

@@ -79,6 +79,13 @@ func (c *Config) Print(w io.Writer) error {
 	}
 	p.flush()
 
+	if c.Site != (Site{}) {
+		b.WriteString("\n[site]\n")
+		p.field("home_url", quoteOrUnset(c.Site.HomeURL), "")
+		p.field("logo", quoteOrUnset(c.Site.Logo), "")
+		p.flush()
+	}
+
 	if pub := c.Publish; pub.Target != "" {
 		b.WriteString("\n[publish]\n")
 		p.field("target", strconv.Quote(pub.Target), "")
@@ -167,6 +174,12 @@ func printService(p *printer, s uptime.Service) {
 	p.field("http2", strconv.FormatBool(s.HTTP2), "")
 	p.field("post_quantum", strconv.FormatBool(s.PostQuantum), "")
 	p.field("check_type", strconv.Quote(string(s.CheckType)), "")
+	if s.Group != "" {
+		p.field("group", strconv.Quote(s.Group), "")
+	}
+	if s.Private {
+		p.field("public", "false", "checked and alerted, not on the status site")
+	}
 	if a := s.Async; a != nil {
 		p.field("async_verification.base_url", strconv.Quote(a.BaseURL), "")
 		p.field("async_verification.max_poll_attempts", strconv.Itoa(a.MaxPollAttempts), "")

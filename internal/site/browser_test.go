@@ -19,7 +19,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
+	"github.com/Sefaria/statusgen/internal/uptime"
 	"github.com/Sefaria/statusgen/templates"
 )
 
@@ -40,6 +42,36 @@ func chromium(t *testing.T) string {
 	}
 	t.Skip("no chromium on PATH: browser test skipped (install chromium; CI sets STATUSGEN_BROWSER_TESTS=1 to require it)")
 	return ""
+}
+
+// browserContext starts a headless Chromium for the test, closed when it ends.
+func browserContext(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() {
+		// Close the browser and wait for it, so it no longer writes
+		// into its profile when the test's folders are removed.
+		_ = chromedp.Cancel(ctx)
+		cancel()
+		cancelBrowser()
+		cancelAlloc()
+	})
+	return ctx
 }
 
 // browserLog gathers what would make the page look broken to a visitor.
@@ -88,25 +120,7 @@ func TestBrowser(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := browserContext(t, exe)
 
 	var log browserLog
 	chromedp.ListenTarget(ctx, func(ev any) {
@@ -218,5 +232,135 @@ func TestBrowser(t *testing.T) {
 	}
 	if len(log.requests) == 0 {
 		t.Error("the browser made no request at all; the listener is broken")
+	}
+}
+
+// longName is a 300-character name without a space to break at.
+var longName = strings.Repeat("Sefaria", 43)[:300]
+
+// hebrewNames are long right-to-left names, one a single long word.
+var hebrewNames = []string{
+	"ספריא — ספרייה חיה של טקסטים יהודיים, שירות הקישורים האוטומטי למקורות",
+	"שירותהקישוריםהאוטומטילמקורותשלספריאבעבריתובאנגליתולכלהשפות",
+}
+
+// phoneInput is the fixture with names and lists that strain a narrow
+// screen: a 300-character name, long Hebrew names in a group, and 70
+// incidents.
+func phoneInput(t *testing.T) Input {
+	in := fixtureInput(t)
+	in.Services = append(slices.Clone(in.Services),
+		Service{Name: longName, Status: uptime.Up, LastCheck: fixedNow, LastSuccess: fixedNow, LastMS: 99},
+		Service{Name: hebrewNames[0], Group: "שירותים בעברית — Hebrew services", Status: uptime.Up, LastCheck: fixedNow, LastSuccess: fixedNow, LastMS: 99},
+		Service{Name: hebrewNames[1], Group: "שירותים בעברית — Hebrew services", Status: uptime.Down, Confirmed: true, Since: fixedNow.Add(-12 * time.Minute), LastCheck: fixedNow, LastError: uptime.ErrTimeout},
+	)
+	for i := range 70 {
+		since := fixedNow.Add(-time.Duration(i+1) * 29 * time.Hour)
+		name := []string{longName, hebrewNames[0], hebrewNames[1]}[i%3]
+		in.Incidents = append(in.Incidents, uptime.Incident{ID: fmt.Sprintf("strain-%02d", i), Service: name,
+			Since: since, Until: since.Add(17 * time.Minute), Seconds: 17 * 60, Error: uptime.ErrStatus})
+	}
+	return in
+}
+
+// TestBrowserNarrowAndWide renders pages full of long names at 360 and 1280
+// px and checks what a visitor on a phone or a keyboard would notice: no
+// sideways scrolling, the bar's legend shown, 30 days on a phone and 90 on
+// a desktop, day cells reached with Tab, and a focused day showing its
+// details (date and uptime) inside the screen.
+func TestBrowserNarrowAndWide(t *testing.T) {
+	exe := chromium(t)
+	dir := filepath.Join(t.TempDir(), "site")
+	if err := Render(templates.FS, dir, phoneInput(t)); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	ctx := browserContext(t, exe)
+	artifacts := os.Getenv("ARTIFACTS_DIR")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	type focused struct {
+		Tabs              int
+		Tip               string
+		Left, Right, Wide float64
+	}
+	for _, tc := range []struct {
+		name, path string
+		width      int64
+		days       int
+	}{
+		{"index-360", "/index.html", 360, 30},
+		{"index-1280", "/index.html", 1280, 90},
+		{"long-name-360", "/services/" + uptime.Slug(longName) + ".html", 360, 30},
+		{"hebrew-360", "/services/" + uptime.Slug(hebrewNames[1]) + ".html", 360, 30},
+		{"hebrew-1280", "/services/" + uptime.Slug(hebrewNames[1]) + ".html", 1280, 90},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				overflow, legend bool
+				days             int
+				f                focused
+				shot             []byte
+			)
+			actions := []chromedp.Action{
+				emulation.SetDeviceMetricsOverride(tc.width, 800, 1, tc.width <= 400),
+				chromedp.Navigate(srv.URL + tc.path),
+				chromedp.WaitVisible("footer", chromedp.ByQuery),
+				chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &overflow),
+				chromedp.Evaluate(`(l => !!l && l.getBoundingClientRect().height > 0 && getComputedStyle(l).visibility === "visible")(document.querySelector(".legend"))`, &legend),
+				chromedp.Evaluate(`Array.from(document.querySelector(".days").children).filter(li => li.getBoundingClientRect().width > 0).length`, &days),
+				chromedp.Evaluate(`document.activeElement && document.activeElement.blur()`, nil),
+			}
+			if tc.path == "/index.html" {
+				actions = slices.Insert(actions, 4, chromedp.Action(chromedp.Evaluate(`(document.querySelector(".legend") || document.body).scrollIntoView()`, nil)))
+			}
+			if err := chromedp.Run(ctx, actions...); err != nil {
+				t.Fatalf("chromedp: %v", err)
+			}
+			// Tab from the top of the page until a day cell has the focus.
+			for f.Tabs = 1; f.Tabs <= 60; f.Tabs++ {
+				var onDay bool
+				if err := chromedp.Run(ctx,
+					chromedp.KeyEvent(kb.Tab),
+					chromedp.Evaluate(`!!document.activeElement.closest(".days")`, &onDay),
+				); err != nil {
+					t.Fatalf("chromedp: %v", err)
+				}
+				if onDay {
+					break
+				}
+			}
+			if err := chromedp.Run(ctx,
+				chromedp.Evaluate(`(s => { const r = s.getBoundingClientRect(); return {Tabs: 0, Tip: s.innerText, Left: r.left, Right: r.right, Wide: r.width} })(document.activeElement.querySelector("span"))`, &f),
+				chromedp.FullScreenshot(&shot, 100),
+			); err != nil {
+				t.Fatalf("chromedp: %v", err)
+			}
+			file := filepath.Join(artifacts, "statusgen-strain-"+tc.name+".png")
+			if err := os.WriteFile(file, shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("screenshot: %s", file)
+			if overflow {
+				t.Errorf("the page scrolls sideways at %d px", tc.width)
+			}
+			if !legend {
+				t.Errorf("no visible legend for the bar at %d px", tc.width)
+			}
+			if days != tc.days {
+				t.Errorf("the bar shows %d days at %d px, want %d", days, tc.width, tc.days)
+			}
+			if f.Wide < 100 || !strings.Contains(f.Tip, "20") || !(strings.Contains(f.Tip, "up") || strings.Contains(f.Tip, "No data")) {
+				t.Errorf("the focused day's details = %q, %.0f px wide: want its date and uptime shown", f.Tip, f.Wide)
+			}
+			if f.Left < 0 || f.Right > float64(tc.width) {
+				t.Errorf("the focused day's details span %.0f to %.0f px, outside the %d px screen", f.Left, f.Right, tc.width)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/sebdah/goldie/v2"
@@ -27,6 +28,28 @@ func TestGolden(t *testing.T) {
 			g.Assert(t, goldenName(name), got)
 		})
 	}
+}
+
+// TestGoldenGroups pins the index with services in groups: a group whose
+// services are all operational folds away, one with a service down is
+// open, and the services without a group stay where they are configured.
+func TestGoldenGroups(t *testing.T) {
+	in := fixtureInput(t)
+	in.Services = slices.Clone(in.Services)
+	for i := range in.Services {
+		switch in.Services[i].Name {
+		case "MCP Server", "Linker":
+			in.Services[i].Group = "APIs"
+		case "Chatbot":
+			in.Services[i].Group = "AI"
+		}
+	}
+	files, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatalf("Files: %v", err)
+	}
+	g := goldie.New(t, goldie.WithFixtureDir("testdata"), goldie.WithNameSuffix(".golden"))
+	g.Assert(t, "index-groups.html", files["index.html"])
 }
 
 // goldenName flattens a site path into one testdata file name.

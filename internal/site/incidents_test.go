@@ -119,13 +119,13 @@ func TestIncidentGolden(t *testing.T) {
 		{"services/linker.html", `<section aria-labelledby="reports"`},
 	} {
 		t.Run(tt.page, func(t *testing.T) {
-			g.Assert(t, "timeline_"+goldenName(tt.page)+"_section", []byte(section(t, string(files[tt.page]), tt.section)))
+			g.Assert(t, "timeline_"+goldenName(tt.page)+"_section", []byte(pageSection(t, string(files[tt.page]), tt.section)))
 		})
 	}
 }
 
 // section cuts the <section> that starts with start out of page.
-func section(t *testing.T, page, start string) string {
+func pageSection(t *testing.T, page, start string) string {
 	t.Helper()
 	i := strings.Index(page, start)
 	if i < 0 {
@@ -143,7 +143,7 @@ func TestPastIncidentsShowsSevenDays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	past := section(t, string(files["index.html"]), `<section aria-labelledby="past-incidents"`)
+	past := pageSection(t, string(files["index.html"]), `<section aria-labelledby="past-incidents"`)
 	days := regexp.MustCompile(`<h3 class="day"><time datetime="([0-9-]+)">`).FindAllStringSubmatch(past, -1)
 	var got []string
 	for _, d := range days {

@@ -72,6 +72,8 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 		Refresh:   int(cfg.Settings.Refresh / time.Second),
 		Interval:  cfg.Settings.Interval,
 		Generated: now,
+		HomeURL:   cfg.Site.HomeURL,
+		Logo:      cfg.Site.Logo,
 	}
 	store := history.New(dataDir)
 
@@ -87,8 +89,15 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 	}
 	in.Days = days
 
+	// A service with public = false is left off the site altogether: its
+	// page, badges, row, incidents and its name in notices.
 	configured := make(map[string]bool, len(cfg.Services))
+	private := map[string]bool{}
 	for _, svc := range cfg.Services {
+		if svc.Private {
+			private[svc.Name] = true
+			continue
+		}
 		configured[svc.Name] = true
 	}
 	incidents, _, err := store.Incidents()
@@ -111,6 +120,7 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 		names[i] = svc.Name
 	}
 	in.Notices, in.NoticeProblems = notice.LoadDir(filepath.Join(dataDir, NoticesDir), names)
+	in.Notices = withoutPrivate(in.Notices, private)
 
 	l.mu.Lock()
 	recent, err := l.recent.load(store, dataDir, configured, now, history.SpanCap(cfg.Settings.Interval))
@@ -120,7 +130,10 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 	}
 
 	for _, svc := range cfg.Services {
-		s := Service{Name: svc.Name, Recent: recent[svc.Name]}
+		if svc.Private {
+			continue
+		}
+		s := Service{Name: svc.Name, Group: svc.Group, Recent: recent[svc.Name]}
 		if ss := st.Services[svc.Name]; ss != nil {
 			s.Status, s.Confirmed, s.Failures = ss.Status, ss.Announced, ss.Failures
 			s.LastCheck, s.LastCode, s.LastMS, s.LastError = ss.LastCheck, ss.LastCode, ss.LastMS, ss.LastError
@@ -143,6 +156,26 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 		in.Services = append(in.Services, s)
 	}
 	return in, nil
+}
+
+// withoutPrivate drops the private services' names from notices, and the
+// notices that named only private services.
+func withoutPrivate(notices []notice.Notice, private map[string]bool) []notice.Notice {
+	if len(private) == 0 {
+		return notices
+	}
+	out := notices[:0:0]
+	for _, n := range notices {
+		if len(n.Services) > 0 {
+			kept := slices.DeleteFunc(slices.Clone(n.Services), func(name string) bool { return private[name] })
+			if len(kept) == 0 {
+				continue
+			}
+			n.Services = kept
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // checkPath is where history keeps date's raw checks.

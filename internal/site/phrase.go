@@ -123,6 +123,21 @@ func overall(conds []condition, ongoing int) banner {
 	return b
 }
 
+// worst is the condition of a group of services: down before degraded
+// before under maintenance before no data before operational.
+func worst(conds []condition) condition {
+	rank := func(c condition) int {
+		return map[string]int{"down": 4, "degraded": 3, "maint": 2, "unknown": 1}[c.Class]
+	}
+	w := condUp
+	for _, c := range conds {
+		if rank(c) > rank(w) {
+			w = c
+		}
+	}
+	return w
+}
+
 func overallOf(conds []condition) banner {
 	var counted, down, degraded, unknown int
 	for _, c := range conds {

@@ -354,12 +354,10 @@ func (rc *recentChecks) summarise(lo, cur int64, now time.Time) map[string]Recen
 					continue
 				}
 				if r.Buckets == nil {
-					r.Buckets = make([]int64, bucketCount)
-					for i := range r.Buckets {
-						r.Buckets[i] = -1
-					}
+					r.Buckets, r.Buckets95 = noBuckets(), noBuckets()
 				}
 				r.Buckets[int64(hh.h)-lo] = quantileOf(lat, int64(hh.up), 0.50)
+				r.Buckets95[int64(hh.h)-lo] = quantileOf(lat, int64(hh.up), 0.95)
 				m.add(lat)
 			}
 		}
@@ -370,15 +368,21 @@ func (rc *recentChecks) summarise(lo, cur int64, now time.Time) map[string]Recen
 			continue
 		}
 		if r.Buckets == nil {
-			r.Buckets = make([]int64, bucketCount)
-			for i := range r.Buckets {
-				r.Buckets[i] = -1
-			}
+			r.Buckets, r.Buckets95 = noBuckets(), noBuckets()
 		}
 		r.P50MS, r.P95MS = m.quantile(0.50), m.quantile(0.95)
 		out[name] = r
 	}
 	return out
+}
+
+// noBuckets is a window of half-hours without a latency.
+func noBuckets() []int64 {
+	b := make([]int64, bucketCount)
+	for i := range b {
+		b[i] = -1
+	}
+	return b
 }
 
 // carry adds the part within [from, to) (Unix ms) of the span of s's

@@ -103,11 +103,11 @@ func scanRecent(t *testing.T, dir, name string, now time.Time, limit time.Durati
 		return Recent{}
 	}
 	r.P50MS, r.P95MS = all.Quantile(0.50), all.Quantile(0.95)
-	r.Buckets = make([]int64, bucketCount)
+	r.Buckets, r.Buckets95 = make([]int64, bucketCount), make([]int64, bucketCount)
 	for i := range buckets {
-		r.Buckets[i] = -1
+		r.Buckets[i], r.Buckets95[i] = -1, -1
 		if buckets[i].Count() > 0 {
-			r.Buckets[i] = buckets[i].Quantile(0.50)
+			r.Buckets[i], r.Buckets95[i] = buckets[i].Quantile(0.50), buckets[i].Quantile(0.95)
 		}
 	}
 	return r

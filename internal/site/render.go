@@ -194,20 +194,10 @@ type sink func(name string, data []byte) error
 // hold in memory that changes every time (the index, a row per service).
 type streamer func(name string, write func(io.Writer) error) error
 
-// writeIndex writes the index: its top and end from the templates, its
-// rows in between one at a time through one buffer (see rowhtml.go).
-func writeIndex(w io.Writer, pages *template.Template, m *model) error {
-	if err := pages.ExecuteTemplate(w, "index-top", m); err != nil {
-		return fmt.Errorf("site: render index.html: %w", err)
-	}
-	var b []byte
-	for i := range m.Rows {
-		b = m.Rows[i].appendIndexItem(b[:0])
-		if _, err := w.Write(b); err != nil {
-			return fmt.Errorf("site: render index.html: %w", err)
-		}
-	}
-	if err := pages.ExecuteTemplate(w, "index-end", m); err != nil {
+// writeIndex writes the index, row by row as the template reaches them.
+func writeIndex(w io.Writer, pages *template.Template, m model) error {
+	m.IsIndex = true
+	if err := pages.ExecuteTemplate(w, "index.html", m); err != nil {
 		return fmt.Errorf("site: render index.html: %w", err)
 	}
 	return nil
@@ -226,6 +216,18 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 		return fmt.Errorf("site: parse templates: %w", err)
 	}
 	m, byService := newModel(in)
+	// The configuration checked the logo; one removed since leaves the
+	// page without it rather than without a page.
+	var logo []byte
+	if m.Logo != "" {
+		if logo, err = os.ReadFile(in.Logo); err != nil {
+			m.Logo = ""
+		}
+	}
+	frags := newFragments(pages)
+	for i := range m.Rows {
+		m.Rows[i].frags = frags
+	}
 	if err := uniqueSlugs(in.Services); err != nil {
 		return err
 	}
@@ -251,7 +253,7 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 	// it is written while the service pages are.
 	index := make(chan error, 1)
 	go func() {
-		index <- stream("index.html", func(w io.Writer) error { return writeIndex(w, pages, &m) })
+		index <- stream("index.html", func(w io.Writer) error { return writeIndex(w, pages, m) })
 	}()
 	waitIndex := sync.OnceValue(func() error { return <-index })
 	defer waitIndex() // never return while it may still write
@@ -318,6 +320,11 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 	if err := put("feed.atom", atom); err != nil {
 		return err
 	}
+	if m.Logo != "" {
+		if err := put(m.Logo, logo); err != nil {
+			return err
+		}
+	}
 	for out, name := range staticFiles {
 		b, err := fs.ReadFile(tmpl, name)
 		if err != nil {
@@ -350,9 +357,12 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	page.StaleAfter += (pageEvery(len(in.Services)) - 1) * int(renderPeriod(in)/time.Second)
 	page.Incidents = byService[s.Name]
 	times := history.ServiceTimes(nil, in.Days, s.Name, m.Generated, spanLimit(in))
-	page.HistoryHTML = historyHTML(in.Days, times, s.Name, m.Generated)
+	page.History = historyRows(in.Days, times, s.Name, m.Generated)
+	large := r.Chart
+	large.Large = true
+	page.Charts = []chart{large, weekChart(in.Days, s.Name, m.Generated.Truncate(24*time.Hour))}
 	ratio, ok := totalOf(times).uptime()
-	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok)})
+	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok), allSince(in.Days, s.Name)})
 	if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {
 		return err
 	}
@@ -374,6 +384,17 @@ var funcs = template.FuncMap{
 	"human":    func(t time.Time) string { return t.UTC().Format(humanLayout) },
 	"date":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 	"kindWord": func(k notice.Kind) string { return kindWord(string(k)) },
+}
+
+// allSince is the date of the service's first retained day, which the
+// "All" figure covers from.
+func allSince(days []history.Day, name string) string {
+	for _, d := range days {
+		if d.Services[name] != nil {
+			return d.Start().Format(shortDate)
+		}
+	}
+	return ""
 }
 
 // uniqueSlugs refuses two services that would share a page and badges.

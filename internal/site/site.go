@@ -18,6 +18,8 @@ type Input struct {
 	Title     string
 	URL       string        // the public address (status_page_url), for the feed and status.json; "" when unknown
 	SourceURL string        // the footer's link to the source; "" for statusgen's repository
+	HomeURL   string        // the organisation's own site, linked from the header; "" for none
+	Logo      string        // path of the logo file shown beside the title, copied into the site; "" for none
 	Refresh   int           // seconds between automatic reloads; 0 for 60
 	Interval  time.Duration // the expected cadence of checks (the interval setting); 0 for 60 s. A check stands for at most two (history.SpanCap); the page calls itself stale after three, or two refreshes if longer
 	Generated time.Time     // now, as far as the page is concerned
@@ -37,6 +39,7 @@ type Input struct {
 // Service is one monitored service as the state file last saw it.
 type Service struct {
 	Name      string
+	Group     string        // the index's section for it; "" for none
 	Status    uptime.Status // the last conclusive status; "" when never checked
 	Confirmed bool          // for Down: the outage reached its threshold and was announced
 	Since     time.Time     // when the status shown began, when known
@@ -56,7 +59,7 @@ type Service struct {
 
 // Recent summarises one service's raw checks of the last 24 hours, taken
 // as whole UTC half-hours: the 48 that end with the one holding Generated
-// (so 23½ to 24 hours), the same the sparkline draws. A check counts in
+// (so 23½ to 24 hours), the same the response-time chart draws. A check counts in
 // the half-hour of its time, read from its own day's file; its span (until
 // the service's next check, at most history.SpanCap, the newest until
 // Generated) counts in the half-hours it falls in.
@@ -68,8 +71,8 @@ type Recent struct {
 	P50MS, P95MS     int64
 	// Buckets are the median latency of up checks in each of those 48
 	// half-hours, oldest first, the one in progress last; -1 where there
-	// is none.
-	Buckets []int64
+	// is none. Buckets95 are their 95th percentiles, in the same places.
+	Buckets, Buckets95 []int64
 }
 
 // Uptime is UpTime / (UpTime + DownTime); ok is false without either.

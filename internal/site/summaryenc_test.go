@@ -77,3 +77,19 @@ func TestEncodeSummary(t *testing.T) {
 		}
 	}
 }
+
+// hostile is text a service name, a notice's file name or its title may
+// hold.
+var hostile = []string{
+	"", "Linker API", `<script>alert("x")</script>`, "a&b", "C++ & 'C'", "100%", "%41%zz%4",
+	"\x00nul", "bad\xffutf8\xc3", "עברית", "mixed ltr עב rtl", "a/b?c=d#e", "!$*,;:@[]",
+	"spaces and\ttabs", "~._-", "é", "😀 emoji",
+}
+
+func pick(rng *rand.Rand) string {
+	s := hostile[rng.IntN(len(hostile))]
+	if rng.IntN(3) == 0 {
+		s += hostile[rng.IntN(len(hostile))]
+	}
+	return s
+}

@@ -2,8 +2,9 @@ package site
 
 import (
 	"fmt"
-	"html/template"
 	"math"
+	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,22 +26,38 @@ type model struct {
 	Generated  time.Time
 	StaleAfter int // seconds; the staleness script compares the visitor's clock
 	SourceURL  string
+	HomeURL    string // the organisation's site; "" for no link
+	HomeHost   string // HomeURL as the link reads: its host without "www."
+	Logo       string // the logo's file name in the site's root; "" for none
+	IsIndex    bool   // the index, where the title is the page's heading
 	Banner     banner
 	Active     []noticeView // notices in force now
 	Upcoming   []noticeView
 	Rows       []row
+	Sections   []section      // Rows as the index lists them: ungrouped, or by group
 	Incidents  []incidentView // the last 90 days, newest first
 
 	// Service pages only.
-	Row         *row
-	HistoryHTML template.HTML // every retained day, newest first, as table rows (see fast.go)
-	Notices     []noticeView
+	Row     *row
+	History []historyRow // every retained day, newest first
+	Charts  []chart      // 24 hours and 7 days
+	Notices []noticeView
+}
+
+// section is a run of the index's rows: a group's, under its name and its
+// worst condition, or services without a group ("" Name).
+type section struct {
+	Name string
+	Cond condition // the worst of its services'
+	Open bool      // shown unfolded: something in it is not operational
+	Rows []*row
 }
 
 type row struct {
 	Key        string // the configured name, for lookups
 	Root       string // the page's way back to the site's root
 	Name, Slug string // Name cleaned for display
+	Group      string
 	Cond       condition
 	Since      time.Time
 	LastCheck  time.Time
@@ -49,21 +66,29 @@ type row struct {
 	Watch      string // the note on failures below the threshold, "" if none
 	Uptime     []uptimeCell
 
-	// Since and LastCheck as the templates show them, nil when zero:
-	// formatted here once rather than through template functions, which
-	// at 10,000 rows a render cost more than the formatting.
+	// Since and LastCheck as the templates show them, nil when zero.
 	SinceText, LastCheckText *moment
-	bar                      func([]byte) []byte // appends the 90-day bar's SVG rects (see fast.go), made on demand
-	Spark                    spark
-	Maint                    *noticeView // the maintenance in force, if any
-	month                    spans       // the last 30 days, for the uptime badge
+	// DownFor is how long a confirmed outage has lasted: "12 min".
+	DownFor string
+	Chart   chart       // response time, the last 24 hours
+	Maint   *noticeView // the maintenance in force, if any
+	month   spans       // the last 30 days, for the uptime badge
+
+	// The bar's days are computed when a page shows them, not kept: at
+	// 10,000 services they would be most of a render's memory.
+	w     *window
+	cells *[barDays]dayCell
+	incs  []incidentView
+	frags *fragments // the templates' day cells, shared by the render
 }
 
 // shows is what a service page says of the condition, for the renderer's
 // rotation: a page whose condition or note changed is rewritten at once.
 func (r *row) shows() string { return r.Cond.Class + " " + r.Watch }
 
-type uptimeCell struct{ Label, Value string }
+// uptimeCell is one window's uptime: "99.95%", and "29 Nov" when the
+// service's data begins inside the window, which the figure then covers.
+type uptimeCell struct{ Label, Value, Since string }
 
 // moment is a time as the pages show it: RFC 3339 for machines and
 // "2006-01-02 15:04 UTC" for people.
@@ -98,6 +123,11 @@ func newModel(in Input) (model, map[string][]incidentView) {
 		Refresh:   in.Refresh,
 		Generated: now,
 		SourceURL: in.SourceURL,
+		HomeURL:   in.HomeURL,
+		HomeHost:  homeHost(in.HomeURL),
+	}
+	if in.Logo != "" {
+		m.Logo = logoName(in.Logo)
 	}
 	if m.Title == "" {
 		m.Title = "Status"
@@ -124,11 +154,13 @@ func newModel(in Input) (model, map[string][]incidentView) {
 	w := newWindow(in.Days, today, now, spanLimit(in))
 	g := w.grid(in.Services)
 	conds := make([]condition, 0, len(in.Services))
+	m.Rows = make([]row, 0, len(in.Services))
 	for i, s := range in.Services {
-		r := newRow(s, in, now, w, &g.cells[i], g.sums[i], byService[s.Name])
+		r := newRow(s, in, now, &w, &g, i, byService[s.Name])
 		conds = append(conds, r.Cond)
 		m.Rows = append(m.Rows, r)
 	}
+	m.Sections = sections(m.Rows)
 
 	cutoff := today.AddDate(0, 0, -(barDays - 1))
 	ongoing := 0
@@ -147,7 +179,44 @@ func newModel(in Input) (model, map[string][]incidentView) {
 	return m, byService
 }
 
-func newRow(s Service, in Input, now time.Time, w window, cells *[barDays]dayCell, sums [3]spans, incs []incidentView) row {
+// sections groups the rows for the index: each group where its first
+// service is configured, the services without one where they are.
+func sections(rows []row) []section {
+	var out []section
+	at := map[string]int{}
+	for i := range rows {
+		r := &rows[i]
+		if r.Group == "" {
+			if n := len(out); n > 0 && out[n-1].Name == "" {
+				out[n-1].Rows = append(out[n-1].Rows, r)
+			} else {
+				out = append(out, section{Rows: []*row{r}})
+			}
+			continue
+		}
+		k, ok := at[r.Group]
+		if !ok {
+			k = len(out)
+			at[r.Group] = k
+			out = append(out, section{Name: r.Group})
+		}
+		out[k].Rows = append(out[k].Rows, r)
+	}
+	for k := range out {
+		if out[k].Name == "" {
+			continue
+		}
+		conds := make([]condition, len(out[k].Rows))
+		for i, r := range out[k].Rows {
+			conds[i] = r.Cond
+		}
+		out[k].Cond = worst(conds)
+		out[k].Open = out[k].Cond != condUp
+	}
+	return out
+}
+
+func newRow(s Service, in Input, now time.Time, w *window, g *grid, i int, incs []incidentView) row {
 	var maint *noticeView
 	for _, n := range in.Notices {
 		if n.Kind == notice.Maintenance && n.Active(now) && n.Covers(s.Name) {
@@ -160,31 +229,79 @@ func newRow(s Service, in Input, now time.Time, w window, cells *[barDays]dayCel
 		Key:       s.Name,
 		Name:      clean(s.Name),
 		Slug:      uptime.Slug(s.Name),
+		Group:     clean(s.Group),
 		Cond:      conditionOf(s, maint != nil),
-		Since:     s.Since,
 		LastCheck: s.LastCheck,
 		LastMS:    s.LastMS,
 		Maint:     maint,
+		w:         w,
+		cells:     &g.cells[i],
+		incs:      incs,
 	}
 	if s.Status == uptime.Down && s.Confirmed {
 		r.Cause = Phrase(s.LastError, s.LastCode)
+		if !s.Since.IsZero() {
+			// To the minute: the page is a minute old by the time it is read.
+			d := max(now.Sub(s.Since), 0)
+			if d >= time.Minute {
+				d = d.Truncate(time.Minute)
+			}
+			r.DownFor = uptime.DurationText(d)
+		}
+	}
+	first := g.first[i]
+	// Since is when the condition shown began: the outage's start, the end
+	// of the last outage, or, with none on record, the first check kept.
+	switch {
+	case r.Cond == condDown, r.Cond == condUp && s.Status.IsUp(), r.Cond == condDegraded:
+		r.Since = s.Since
+		if r.Since.IsZero() && r.Cond != condDown {
+			r.Since = first
+		}
 	}
 	r.Watch = watchNote(s)
 	ratio, ok := s.Recent.Uptime()
-	r.Uptime = append(r.Uptime, uptimeCell{"24 h", percent(ratio, ok)})
-	// The bar's markup (some 10 KB) is made when the index is written, one
-	// row at a time: kept for every row it would be most of a
-	// 10,000-service render's memory.
-	r.bar = func(b []byte) []byte { return w.appendBarCells(b, cells, incs) }
+	r.Uptime = append(r.Uptime, uptimeCell{"24 h", percent(ratio, ok), sinceIn(first, now.Add(-24*time.Hour), true, ok)})
+	sums := g.sums[i]
 	for k, label := range []string{"7 d", "30 d", "90 d"} {
 		ratio, ok := sums[k].uptime()
-		r.Uptime = append(r.Uptime, uptimeCell{label, percent(ratio, ok)})
+		start := w.starts[barDays-[]int{7, 30, 90}[k]]
+		r.Uptime = append(r.Uptime, uptimeCell{label, percent(ratio, ok), sinceIn(first, start, false, ok)})
 	}
 	r.month = sums[1]
 	r.SinceText, r.LastCheckText = newMoment(r.Since), newMoment(r.LastCheck)
-	r.Spark = newSpark(s.Recent)
+	r.Chart = dayChart(s.Recent)
 	return r
 }
+
+// sinceIn is when a window's figure really begins: "" when the data
+// covers the window from its start, else the first check's date ("29
+// Nov"), or its time ("09:50 UTC") for the 24-hour window.
+func sinceIn(first, start time.Time, clock, ok bool) string {
+	if !ok || first.IsZero() || !first.After(start) {
+		return ""
+	}
+	if clock {
+		return first.UTC().Format("15:04 UTC")
+	}
+	return first.UTC().Format(shortDate)
+}
+
+// shortDate is a date in running text: "29 Nov".
+const shortDate = "2 Jan"
+
+// homeHost is how the header's link to the organisation reads.
+func homeHost(home string) string {
+	u, err := url.Parse(home)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return strings.TrimPrefix(u.Hostname(), "www.")
+}
+
+// logoName is the logo's file in the site: "logo" and the file's own
+// extension, so that a static host sends the right type.
+func logoName(path string) string { return "logo" + strings.ToLower(filepath.Ext(path)) }
 
 // window is the last 90 UTC days, today last, looked up once per render.
 type window struct {
@@ -240,6 +357,9 @@ func (w window) gap(d int, c dayCell) time.Duration {
 type grid struct {
 	cells [][barDays]dayCell
 	sums  [][3]spans
+	// first is each service's first check in the window, zero when its
+	// data begins before the window (or there is none).
+	first []time.Time
 }
 
 // lastCheck is a service's last check seen so far, whose span a later day
@@ -257,12 +377,14 @@ type lastCheck struct {
 // or now, at most w.limit (history.Carry), and that span is split over the
 // days it falls in.
 func (w window) grid(services []Service) grid {
-	g := grid{cells: make([][barDays]dayCell, len(services)), sums: make([][3]spans, len(services))}
+	g := grid{cells: make([][barDays]dayCell, len(services)), sums: make([][3]spans, len(services)), first: make([]time.Time, len(services))}
 	last := make([]lastCheck, len(services))
+	seen := make([]bool, len(services)) // data before the window, or in it so far
 	if w.before != nil {
 		for i, s := range services {
 			if sd := w.before.Services[s.Name]; sd != nil {
 				last[i] = lastCheck{sd.Last, sd.LastStatus}
+				seen[i] = true
 			}
 		}
 	}
@@ -274,6 +396,13 @@ func (w window) grid(services []Service) grid {
 			sd := day.Services[s.Name]
 			if sd == nil {
 				continue
+			}
+			if !seen[i] {
+				seen[i] = true
+				g.first[i] = sd.First
+				if g.first[i].IsZero() {
+					g.first[i] = w.starts[d] // rolled up from counts: the day is all it knows
+				}
 			}
 			c := &g.cells[i][d]
 			t := sd.Times()

@@ -116,6 +116,9 @@ type Service struct {
 	Proxy       string // "" the prober's default route, "none" a direct connection, or a proxy URL (its userinfo is a secret)
 	HTTP2       bool   // offer HTTP/2; a check speaks HTTP/1.1 otherwise
 	PostQuantum bool   // offer Go's default hybrid key exchange (X25519MLKEM768); X25519 alone otherwise
+
+	Group   string // the status page's section for it; "" for none
+	Private bool   // public = false: checked and alerted, but left off the status site
 }
 
 // Result is the outcome of one service's check in one cycle: one line of

@@ -1,0 +1,190 @@
+package site
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/Sefaria/statusgen/internal/history"
+	"github.com/Sefaria/statusgen/internal/uptime"
+)
+
+// The values the 90-day bar and the daily history table show, computed
+// here and written by the templates ("bar" and "history" in index.html and
+// service.html). Everything is a date, a number or a fixed word.
+
+// dayView is one day of a bar: its grade (a CSS class) and the figures
+// its cell's details show on hover, focus or touch, which the "day"
+// fragment puts into words.
+type dayView struct {
+	Class     string // b0 to b3 by downtime and uptime, nd without data
+	Date      string // YYYY-MM-DD
+	Uptime    string // "99.95%"; "" without data
+	Down, Gap string // time down, time without data (a minute or more); "" for none
+	Incidents int    // incidents open at some time during the day
+}
+
+// barView is what the bar template reads: the days, each written by the
+// "day" (or "today") fragment, and the figures under them, over 90 days
+// and over the 30 a narrow screen shows.
+type barView struct {
+	Days          template.HTML
+	Uptime, Month uptimeCell
+}
+
+// Bar computes the row's bar for the page being written; it is not kept.
+func (r *row) Bar() (barView, error) {
+	v := barView{Uptime: r.Uptime[3], Month: r.Uptime[2]}
+	if r.w == nil || r.cells == nil || r.frags == nil {
+		return v, nil
+	}
+	days := r.w.dayViews(r.cells, r.incs)
+	var b []byte
+	for i, d := range days {
+		name := "day"
+		if i == barDays-1 {
+			name = "today"
+		}
+		cell, err := r.frags.day(name, d)
+		if err != nil {
+			return v, err
+		}
+		if b == nil {
+			b = make([]byte, 0, len(cell)*barDays*5/4)
+		}
+		b = append(b, cell...)
+	}
+	v.Days = template.HTML(b) //nolint:gosec // the "day" fragments' output, escaped by html/template
+	return v, nil
+}
+
+// fragments memoises the output of the bar's "day" and "today" fragments
+// by the values they show. Most days of most services read alike ("100.00%
+// up"), so a render executes them a few hundred times instead of 90 per
+// service and page, which was most of a render's template work. Safe for
+// concurrent use.
+type fragments struct {
+	t   *template.Template
+	mu  sync.Mutex
+	out map[fragmentKey]string
+	buf bytes.Buffer
+}
+
+type fragmentKey struct {
+	name string
+	day  dayView
+}
+
+func newFragments(t *template.Template) *fragments {
+	return &fragments{t: t, out: map[fragmentKey]string{}}
+}
+
+// day is the fragment name's output for d.
+func (f *fragments) day(name string, d dayView) (string, error) {
+	k := fragmentKey{name, d}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.out[k]; ok {
+		return s, nil
+	}
+	f.buf.Reset()
+	if err := f.t.ExecuteTemplate(&f.buf, name, d); err != nil {
+		return "", fmt.Errorf("site: render the bar's %s: %w", name, err)
+	}
+	s := f.buf.String()
+	f.out[k] = s
+	return s, nil
+}
+
+// dayViews are a service's 90 days, oldest first.
+func (w *window) dayViews(cells *[barDays]dayCell, incs []incidentView) []dayView {
+	out := make([]dayView, barDays)
+	for i, c := range cells {
+		out[i] = dayView{Class: dayClass(c), Date: w.dates[i]}
+		if c.noData() {
+			continue
+		}
+		out[i].Uptime = string(appendPermyriad(nil, c.permyriad()))
+		if c.down > 0 {
+			out[i].Down = uptime.DurationText(time.Duration(c.down) * time.Millisecond)
+		}
+		if gap := w.gap(i, c); gap >= time.Minute {
+			out[i].Gap = uptime.DurationText(gap)
+		}
+		out[i].Incidents = incidentsOn(incs, w.starts[i])
+	}
+	return out
+}
+
+// dayClass grades a day by its downtime and by its uptime so far,
+// whichever is worse, so that a day in progress that was down all of its
+// first 15 minutes is graded as the outage it is: b0 no downtime, b1 under
+// 30 minutes, b2 under two hours, b3 more; the uptime bounds are what
+// those downtimes leave of a whole day (97.92% and 91.67%). nd: no data.
+func dayClass(c dayCell) string {
+	switch p, minutes := c.permyriad(), c.down/60000; {
+	case c.noData():
+		return "nd"
+	case c.down == 0:
+		return "b0"
+	case minutes < 30 && p >= 9791:
+		return "b1"
+	case minutes < 120 && p >= 9166:
+		return "b2"
+	}
+	return "b3"
+}
+
+// incidentsOn counts the incidents open at some time during the UTC day
+// starting at day.
+func incidentsOn(incs []incidentView, day time.Time) int {
+	end := day.Add(24 * time.Hour)
+	n := 0
+	for _, iv := range incs {
+		if iv.Start.Before(end) && (iv.End.IsZero() || iv.End.After(day)) {
+			n++
+		}
+	}
+	return n
+}
+
+// historyRow is one retained day of a service's daily history table.
+type historyRow struct {
+	Date                 string
+	Uptime, Down, NoData string // "" when none: the template writes a dash
+	Checks               string
+	P50, P95, Max        string // "" without an up check
+}
+
+// historyRows are the service's retained days with a rollup, newest
+// first. times are its times on each of days (history.ServiceTimes).
+func historyRows(days []history.Day, times []history.Times, name string, now time.Time) []historyRow {
+	var out []historyRow
+	for i := len(days) - 1; i >= 0; i-- {
+		sd := days[i].Services[name]
+		if sd == nil {
+			continue
+		}
+		t := times[i]
+		h := historyRow{Date: days[i].Date, Checks: strconv.Itoa(sd.Checks)}
+		if ratio, ok := t.Uptime(); ok {
+			h.Uptime = percent(ratio, true)
+		}
+		if t.Down > 0 {
+			h.Down = uptime.DurationText(t.Down)
+		}
+		if days[i].Timed() {
+			if gap := min(now.Sub(days[i].Start()), 24*time.Hour) - t.Covered(); gap >= time.Minute {
+				h.NoData = uptime.DurationText(gap)
+			}
+		}
+		if sd.Up+sd.Degraded > 0 {
+			h.P50, h.P95, h.Max = ms(sd.P50MS), ms(sd.P95MS), ms(sd.MaxMS)
+		}
+		out = append(out, h)
+	}
+	return out
+}
