@@ -25,6 +25,8 @@ type model struct {
 	Generated  time.Time
 	StaleAfter int // seconds; the staleness script compares the visitor's clock
 	SourceURL  string
+	URL        string // the public address without a trailing slash, "" when unknown (see Canonical)
+	Page       string // this page's path from the site's root; "" for a page without a canonical URL
 	Banner     banner
 	Active     []noticeView // notices in force now
 	Upcoming   []noticeView
@@ -98,6 +100,8 @@ func newModel(in Input) (model, map[string][]incidentView) {
 		Refresh:   in.Refresh,
 		Generated: now,
 		SourceURL: in.SourceURL,
+		URL:       strings.TrimRight(in.URL, "/"),
+		Page:      "index.html",
 	}
 	if m.Title == "" {
 		m.Title = "Status"
