@@ -68,8 +68,16 @@
       schedule(); // a hidden or offline page reloads when it can be seen and fetched
       return;
     }
-    store.set(scrollKey, Math.round(window.scrollX) + "," + Math.round(window.scrollY));
-    location.reload();
+    // Reload only a page the host still serves: a failed reload would
+    // leave the visitor an error page that never refreshes again.
+    fetch(location.href, { method: "HEAD", cache: "no-store" }).then(function (r) {
+      if (!r.ok || paused()) {
+        schedule();
+        return;
+      }
+      store.set(scrollKey, Math.round(window.scrollX) + "," + Math.round(window.scrollY));
+      location.reload();
+    }, schedule);
   }
   function schedule() {
     if (timer) {
@@ -107,30 +115,10 @@
     schedule();
   }
 
-  // Times.
+  // Times, in a task of their own: the page is usable before they are.
   var clock = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
   var absolute, relative;
-  try {
-    absolute = new Intl.DateTimeFormat(lang, {
-      year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
-    });
-    relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
-  } catch (e) {
-    absolute = null; // an old browser keeps the UTC times
-  }
   var times = [];
-  if (absolute) {
-    Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (el) {
-      var iso = el.getAttribute("datetime");
-      var at = clock.test(iso) ? Date.parse(iso) : NaN; // a date alone has no time zone to convert
-      if (!isNaN(at)) {
-        if (!el.title) {
-          el.title = el.textContent; // the UTC time, as the page was written
-        }
-        times.push({ el: el, at: at });
-      }
-    });
-  }
   function ago(ms) {
     var s = Math.round(ms / 1000), a = Math.abs(s);
     if (a < 60) { return relative.format(0, "second"); } // "now"
@@ -149,7 +137,28 @@
       }
     });
   }
-  if (times.length) {
+  function localTimes() {
+    try {
+      absolute = new Intl.DateTimeFormat(lang, {
+        year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      });
+      relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+    } catch (e) {
+      return; // an old browser keeps the UTC times
+    }
+    Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (el) {
+      var iso = el.getAttribute("datetime");
+      var at = clock.test(iso) ? Date.parse(iso) : NaN; // a date alone has no time zone to convert
+      if (!isNaN(at)) {
+        if (!el.title) {
+          el.title = el.textContent; // the UTC time, as the page was written
+        }
+        times.push({ el: el, at: at });
+      }
+    });
+    if (!times.length) {
+      return;
+    }
     showTimes();
     var tz = document.getElementById("tz-note");
     if (tz) {
@@ -157,6 +166,7 @@
       tz.textContent = "Times are in your time zone" + (zone ? " (" + zone + ")" : "") + ".";
     }
   }
+  setTimeout(localTimes, 0);
 
   checkStale();
   setInterval(function () {

@@ -68,7 +68,7 @@ func TestBrowserRefresh(t *testing.T) {
 		}
 		// The new document (without the old one's mark) is in place once
 		// it has run its deferred script. Polling may meet the old one as
-		// it goes away; then it asks again.
+		// it goes away (an error); then it asks again.
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			err := chromedp.Run(ctx, chromedp.Poll(`!window.statusgenOld && document.readyState === "complete" && !document.getElementById("refresh").hidden`, nil,
@@ -76,7 +76,7 @@ func TestBrowserRefresh(t *testing.T) {
 			if err == nil {
 				return
 			}
-			if time.Now().After(deadline) || !strings.Contains(err.Error(), "context") {
+			if time.Now().After(deadline) {
 				t.Fatalf("the reloaded page: %v", err)
 			}
 		}
@@ -132,8 +132,10 @@ func TestBrowserRefresh(t *testing.T) {
 		if err := chromedp.Run(ctx, chromedp.Evaluate(`window.scrollY`, &y)); err != nil {
 			t.Fatal(err)
 		}
-		if y < 699 || y > 701 {
-			t.Errorf("after the reload scrollY = %v, want 700", y)
+		// Times above rewritten in the visitor's zone may take another
+		// line, and the browser keeps what was in view where it was.
+		if y < 680 || y > 750 {
+			t.Errorf("after the reload scrollY = %v, want 700 (or a line or two more)", y)
 		}
 	})
 
@@ -198,6 +200,24 @@ func TestBrowserRefresh(t *testing.T) {
 	})
 }
 
+// freshInput is the fixture as of now: its notices move with the clock,
+// so the maintenance in force at fixedNow is in force now, and the page is
+// not stale.
+func freshInput(t *testing.T) Input {
+	t.Helper()
+	in := fixtureInput(t)
+	in.Generated = time.Now().UTC()
+	shift := in.Generated.Sub(fixedNow)
+	in.Notices = slices.Clone(in.Notices)
+	for i := range in.Notices {
+		in.Notices[i].Start = in.Notices[i].Start.Add(shift)
+		if !in.Notices[i].End.IsZero() {
+			in.Notices[i].End = in.Notices[i].End.Add(shift)
+		}
+	}
+	return in
+}
+
 func drain(c chan string) {
 	for {
 		select {
@@ -231,7 +251,7 @@ func TestBrowserLocalTimes(t *testing.T) {
 		emulation.SetTimezoneOverride("Asia/Kolkata"),
 		emulation.SetDeviceMetricsOverride(1280, 800, 1, false),
 		chromedp.Navigate(srv.URL+"/index.html"),
-		chromedp.WaitVisible("#refresh button", chromedp.ByQuery), // status.js ran
+		chromedp.Poll(`document.getElementById("tz-note").textContent.startsWith("Times are in your")`, nil, chromedp.WithPollingTimeout(10*time.Second)), // status.js ran
 		chromedp.Text("footer time", &footer, chromedp.ByQuery),
 		chromedp.Text("#tz-note", &tz, chromedp.ByQuery),
 		chromedp.Text(`time[datetime="`+start.Format(time.RFC3339)+`"]`, &notice, chromedp.ByQuery),
@@ -297,4 +317,3 @@ func TestBrowserLocalTimes(t *testing.T) {
 		}
 	}
 }
-

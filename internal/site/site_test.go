@@ -169,7 +169,7 @@ func TestPagesFollowTheRules(t *testing.T) {
 	for _, name := range pages {
 		s := string(files[name])
 		head := strings.SplitN(s, "<head>\n", 2)
-		if len(head) != 2 || !strings.HasPrefix(head[1], `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; base-uri 'none'; form-action 'none'">`) {
+		if len(head) != 2 || !strings.HasPrefix(head[1], `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'">`) {
 			t.Errorf("%s: the Content-Security-Policy meta tag is not first in <head>", name)
 		}
 		if len(head) != 2 || !strings.Contains(strings.SplitN(head[1], "</head>", 2)[0], `<noscript><meta http-equiv="refresh" content="60"></noscript>`) {
