@@ -64,8 +64,11 @@
     if (paused()) {
       return;
     }
-    if (document.hidden || navigator.onLine === false) {
-      schedule(); // a hidden or offline page reloads when it can be seen and fetched
+    if (document.hidden) {
+      return; // a tab in the background reloads when it is seen again
+    }
+    if (navigator.onLine === false) {
+      schedule();
       return;
     }
     // Reload only a page the host still serves: a failed reload would
@@ -106,8 +109,8 @@
       schedule();
     });
     document.addEventListener("visibilitychange", function () {
-      if (!document.hidden && !timer) {
-        schedule();
+      if (!document.hidden && !timer && !paused()) {
+        reload();
       }
     });
     control.hidden = false;
