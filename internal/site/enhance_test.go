@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,31 +18,48 @@ import (
 	"github.com/Sefaria/statusgen/templates"
 )
 
-// pageLoads serves dir and reports each HTML page requested (the index
-// as "/": FileServer redirects index.html there), so a test
-// can tell when the browser reloaded a page without polling the page.
-func pageLoads(t *testing.T, dir string) (*httptest.Server, chan string) {
+// pageHost serves dir as a static host would, and reports each HTML page
+// requested with GET (the index as "/": FileServer redirects index.html
+// there), so a test can tell when the browser reloaded a page without
+// polling the page, and each HEAD request. While failing is set it
+// answers every request 503, as a host in trouble does.
+type pageHost struct {
+	*httptest.Server
+	loads, heads chan string
+	failing      atomic.Bool
+}
+
+func newPageHost(t *testing.T, dir string) *pageHost {
 	t.Helper()
-	loads := make(chan string, 64)
+	h := &pageHost{loads: make(chan string, 64), heads: make(chan string, 64)}
 	files := http.FileServer(http.Dir(dir))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, ".html") || strings.HasSuffix(r.URL.Path, "/") {
+			c := h.loads
+			if r.Method == http.MethodHead {
+				c = h.heads
+			}
 			select {
-			case loads <- r.URL.Path:
+			case c <- r.URL.Path:
 			default:
 			}
 		}
+		if h.failing.Load() {
+			http.Error(w, "host in trouble", http.StatusServiceUnavailable)
+			return
+		}
 		files.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	return srv, loads
+	t.Cleanup(h.Close)
+	return h
 }
 
 // TestBrowserRefresh holds the auto-refresh to WCAG 2.2.1 in Chromium: with
 // JavaScript the page reloads itself, keeping the scroll position; the
 // "Pause auto-refresh" button stops it, the pause lasts across a reload,
-// and pressing it again resumes. Without JavaScript the <noscript> meta
-// refresh still reloads the page. The refresh is set to 2 s so that the
+// and pressing it again resumes; while the host answers 503 the page is
+// kept rather than replaced by an error. Without JavaScript the
+// <noscript> meta refresh still reloads the page. The refresh is set to 2 s so that the
 // test waits seconds, not minutes; waiting out a pause is real time,
 // because the browser's timer is the clock under test.
 func TestBrowserRefresh(t *testing.T) {
@@ -53,7 +71,8 @@ func TestBrowserRefresh(t *testing.T) {
 	if err := Render(templates.FS, dir, in); err != nil {
 		t.Fatal(err)
 	}
-	srv, loads := pageLoads(t, dir)
+	srv := newPageHost(t, dir)
+	loads := srv.loads
 	ctx := newBrowser(t, exe, 2*time.Minute)
 
 	reloaded := func(t *testing.T, within time.Duration) {
@@ -179,6 +198,37 @@ func TestBrowserRefresh(t *testing.T) {
 		}
 	})
 
+	t.Run("a host in trouble is not reloaded", func(t *testing.T) {
+		// The script asks the host first (HEAD); while it answers 503 the
+		// visitor keeps the page they have rather than an error page.
+		if err := chromedp.Run(ctx, mark); err != nil {
+			t.Fatal(err)
+		}
+		drain(srv.heads)
+		srv.failing.Store(true)
+		for range 2 {
+			select {
+			case <-srv.heads:
+			case <-time.After(3 * refresh):
+				t.Fatal("the script did not ask the host before reloading")
+			}
+		}
+		srv.failing.Store(false)
+		select {
+		case p := <-loads:
+			t.Errorf("the page reloaded (%s) while the host answered 503", p)
+		default:
+		}
+		var title string
+		if err := chromedp.Run(ctx, chromedp.Title(&title)); err != nil {
+			t.Fatal(err)
+		}
+		if title != "Sefaria Status" {
+			t.Errorf("the visitor sees %q, want the status page", title)
+		}
+		reloaded(t, 3*refresh) // and once the host answers again, it reloads
+	})
+
 	t.Run("without JavaScript", func(t *testing.T) {
 		tab, cancel := chromedp.NewContext(ctx)
 		defer cancel()
@@ -242,7 +292,7 @@ func TestBrowserLocalTimes(t *testing.T) {
 	if err := Render(templates.FS, dir, in); err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := pageLoads(t, dir)
+	srv := newPageHost(t, dir)
 	ctx := newBrowser(t, exe, 2*time.Minute)
 	ist := time.FixedZone("IST", 5*3600+1800)
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) // the welcome notice, in force
