@@ -51,6 +51,7 @@
   var control = document.getElementById("refresh");
   var button = control && control.querySelector("button");
   var status = document.getElementById("refresh-note");
+  var running = status && status.textContent; // "Reloads every 60 s", in the page's language
   var timer = 0;
   var saved = store.get(scrollKey);
   if (saved !== null) {
@@ -91,7 +92,7 @@
   function show() {
     var p = paused();
     button.setAttribute("aria-pressed", p ? "true" : "false");
-    status.textContent = p ? "Auto-refresh paused" : "Reloads every " + Math.round(every / 1000) + " s";
+    status.textContent = p ? status.getAttribute("data-paused") : running;
   }
   if (every > 0 && button && status) {
     if (store.get(pausedKey) === "1") {
@@ -164,9 +165,9 @@
     }
     showTimes();
     var tz = document.getElementById("tz-note");
-    if (tz) {
-      var zone = absolute.resolvedOptions().timeZone;
-      tz.textContent = "Times are in your time zone" + (zone ? " (" + zone + ")" : "") + ".";
+    var zone = absolute.resolvedOptions().timeZone;
+    if (tz && zone && tz.getAttribute("data-local")) {
+      tz.textContent = tz.getAttribute("data-local").replace("{zone}", zone);
     }
   }
   setTimeout(localTimes, 0);
