@@ -14,7 +14,15 @@
 (function () {
   "use strict";
   var body = document.body;
+  // Times in the page's language, as the visitor writes it: en-GB's
+  // 24-hour clock on an English page for a British visitor.
   var lang = document.documentElement.lang || undefined;
+  if (lang) {
+    var mine = [].concat(navigator.languages || [], navigator.language || []).filter(function (l) {
+      return l.split("-")[0].toLowerCase() === lang.split("-")[0].toLowerCase();
+    });
+    lang = mine[0] || lang;
+  }
   var now = function () { return Date.now(); };
 
   // sessionStorage throws where storage is disabled; then a pause lasts

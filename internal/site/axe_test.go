@@ -61,7 +61,7 @@ func newBrowser(t *testing.T, exe string, timeout time.Duration) context.Context
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(chromeDataDir(t)),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
@@ -70,11 +70,38 @@ func newBrowser(t *testing.T, exe string, timeout time.Duration) context.Context
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
-	t.Cleanup(func() { cancelTimeout(); cancelBrowser(); cancelAlloc() })
+	t.Cleanup(func() {
+		chromedp.Cancel(ctx) // close the browser, and wait for it
+		cancelTimeout()
+		cancelBrowser()
+		cancelAlloc()
+	})
 	if err := chromedp.Run(ctx); err != nil { // start the browser now, so a failure is named here
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+// chromeDataDir is a profile folder for one browser, removed after the
+// test. Not t.TempDir: Chromium's helper processes may still write to it
+// for a moment after the browser closed, and TempDir's cleanup fails the
+// test on a folder that is not empty.
+func chromeDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "statusgen-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 { // up to 5 s for the last helper process to go
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("could not remove the browser profile %s", dir)
+	})
+	return dir
 }
 
 // colorScheme emulates the visitor's light or dark preference.

@@ -325,6 +325,24 @@ func TestBrowserLocalTimes(t *testing.T) {
 			t.Errorf("%s = %q, want %q", tc.what, tc.got, tc.want[0])
 		}
 	}
+	// A British visitor reads the English page with a 24-hour clock.
+	tab, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	err = chromedp.Run(tab,
+		emulation.SetTimezoneOverride("Asia/Kolkata"),
+		emulation.SetUserAgentOverride("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome").WithAcceptLanguage("en-GB,en"), // navigator.languages
+		chromedp.Navigate(srv.URL+"/index.html"),
+		chromedp.Poll(`document.getElementById("tz-note").textContent.startsWith("Times are in your")`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Text(`time[datetime="`+start.Format(time.RFC3339)+`"]`, &notice, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatalf("chromedp: %v", err)
+	}
+	if want := start.In(ist).Format("2 Jan 2006, 15:04") + " GMT+5:30"; notice != want {
+		t.Errorf("in en-GB the notice's start = %q, want %q", notice, want)
+	}
+	cancel()
+
 	err = chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/services/linker.html"),
 		chromedp.WaitVisible("#refresh button", chromedp.ByQuery),

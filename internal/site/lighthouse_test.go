@@ -79,7 +79,7 @@ func TestLighthouse(t *testing.T) {
 		args := append([]string{cli, base + "/" + page,
 			"--output=json", "--output-path=" + out, "--quiet", "--disable-full-page-screenshot",
 			"--only-categories=performance,accessibility,best-practices,seo",
-			"--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-quic --disable-sync --user-data-dir=" + t.TempDir()}, extra...)
+			"--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-quic --disable-sync --user-data-dir=" + chromeDataDir(t)}, extra...)
 		cmd := exec.CommandContext(ctx, node, args...)
 		cmd.Env = append(os.Environ(), "CHROME_PATH="+exe)
 		start := time.Now()
