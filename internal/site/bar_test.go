@@ -37,7 +37,7 @@ func TestIncidentsOn(t *testing.T) {
 // TestDayDetails: the words a day cell's details show, from the "day"
 // fragment.
 func TestDayDetails(t *testing.T) {
-	pages := template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "*.html"))
+	pages := template.Must(template.New("").Funcs(funcs).Funcs(newIncidentLog(Input{}).funcs()).ParseFS(templates.FS, "*.html"))
 	f := newFragments(pages)
 	for _, tc := range []struct {
 		name, fragment string

@@ -25,8 +25,8 @@ import (
 	"github.com/Sefaria/statusgen/templates"
 )
 
-// chromium finds the browser. With STATUSGEN_BROWSER_TESTS=1 (CI) a
-// missing browser fails the test; otherwise it is skipped.
+// chromium finds the browser. In CI (CI=true or STATUSGEN_BROWSER_TESTS=1)
+// a missing browser fails the test; otherwise it is skipped.
 func chromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
@@ -37,8 +37,8 @@ func chromium(t *testing.T) string {
 			return path
 		}
 	}
-	if os.Getenv("STATUSGEN_BROWSER_TESTS") == "1" {
-		t.Fatal("STATUSGEN_BROWSER_TESTS=1 but no chromium found (apt-get install chromium, or set CHROMIUM)")
+	if browserTestsRequired() {
+		t.Fatal("CI=true or STATUSGEN_BROWSER_TESTS=1 but no chromium found (apt-get install chromium, or set CHROMIUM)")
 	}
 	t.Skip("no chromium on PATH: browser test skipped (install chromium; CI sets STATUSGEN_BROWSER_TESTS=1 to require it)")
 	return ""

@@ -28,7 +28,7 @@ func TestHeader(t *testing.T) {
 			[]string{`<h1 class="site"><a href="index.html"><img src="logo.png" alt="" height="32"><span>Status</span></a></h1>`, `<a class="home" href="https://www.sefaria.org/texts">sefaria.org<span aria-hidden="true"> ↗</span></a>`},
 			nil},
 		{"neither", "", "", "",
-			[]string{`<h1 class="site"><a href="index.html"><span>Status</span></a></h1></header>`},
+			[]string{`<h1 class="site"><a href="index.html"><span>Status</span></a></h1>` + "\n" + `<p class="refresh"`},
 			[]string{"<img", `class="home"`}},
 		{"logo gone since", filepath.Join(dir, "gone.svg"), "", "",
 			[]string{`<h1 class="site">`},

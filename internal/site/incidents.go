@@ -240,13 +240,14 @@ func writeHistory(pages *template.Template, m model, l *incidentLog, put sink) e
 		return put(out, buf.Bytes())
 	}
 	index := historyPage{model: m, Months: months}
-	index.Root = ""
+	index.Root, index.Page, index.Heading = "", "history.html", "Incident history"
 	if err := exec("history.html", "history.html", index); err != nil {
 		return err
 	}
 	for i := range months {
 		page := historyPage{model: m, Month: &months[i]}
-		page.Root = "../"
+		page.Root, page.Page = "../", months[i].Path
+		page.Heading = "Incidents in " + months[i].Start.UTC().Format("January 2006")
 		var list []logEntry
 		for _, e := range l.entries {
 			if e.Month == months[i].Start.Format("2006-01") {

@@ -258,6 +258,7 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 	waitIndex := sync.OnceValue(func() error { return <-index })
 	defer waitIndex() // never return while it may still write
 	notices := m
+	notices.Page = "notices.html"
 	for _, n := range in.Notices {
 		if !n.Active(m.Generated) && !n.Upcoming(m.Generated) {
 			notices.Notices = append(notices.Notices, newNoticeView(n))
@@ -325,6 +326,9 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 			return err
 		}
 	}
+	if err := put("robots.txt", robotsTxt); err != nil {
+		return err
+	}
 	for out, name := range staticFiles {
 		b, err := fs.ReadFile(tmpl, name)
 		if err != nil {
@@ -351,7 +355,7 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	r := m.Rows[i]
 	page := m
 	r.Root = "../"
-	page.Root, page.Row = "../", &r
+	page.Root, page.Row, page.Page = "../", &r, "services/"+r.Slug+".html"
 	// A page rewritten only every few renders is that much older when
 	// its visitor's staleness check runs.
 	page.StaleAfter += (pageEvery(len(in.Services)) - 1) * int(renderPeriod(in)/time.Second)

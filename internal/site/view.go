@@ -30,6 +30,9 @@ type model struct {
 	HomeHost   string // HomeURL as the link reads: its host without "www."
 	Logo       string // the logo's file name in the site's root; "" for none
 	IsIndex    bool   // the index, where the title is the page's heading
+	URL        string // the public address without a trailing slash, "" when unknown (see Canonical)
+	Page       string // this page's path from the site's root; "" for a page without a canonical URL
+	Heading    string // the name of a page that is neither the index, the notices nor a service's ("Incident history")
 	Banner     banner
 	Active     []noticeView // notices in force now
 	Upcoming   []noticeView
@@ -125,6 +128,8 @@ func newModel(in Input) (model, map[string][]incidentView) {
 		SourceURL: in.SourceURL,
 		HomeURL:   in.HomeURL,
 		HomeHost:  homeHost(in.HomeURL),
+		URL:       strings.TrimRight(in.URL, "/"),
+		Page:      "index.html",
 	}
 	if in.Logo != "" {
 		m.Logo = logoName(in.Logo)
