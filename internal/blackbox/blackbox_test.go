@@ -27,7 +27,9 @@ func TestEligible(t *testing.T) {
 		{"2xx statuses", func(s *uptime.Service) { s.ExpectedStatus = []int{200, 204} }, ""},
 		{"async", func(s *uptime.Service) { s.CheckType = uptime.CheckAsyncTwoPhase }, "an async check: blackbox_exporter makes one request"},
 		{"POST", func(s *uptime.Service) { s.Method = "POST" }, "method POST: a module sets the method"},
-		{"headers", func(s *uptime.Service) { s.Headers = []uptime.Header{{Name: "Authorization", Value: "x", Secret: true}} },
+		{"headers", func(s *uptime.Service) {
+			s.Headers = []uptime.Header{{Name: "Authorization", Value: "x", Secret: true}}
+		},
 			"request headers: a module sets them, and they may be secrets"},
 		{"body", func(s *uptime.Service) { s.Body = "{}" }, "a request body: a module sets it"},
 		{"expect_body", func(s *uptime.Service) { s.ExpectBody = "ok" }, "a body assertion: the module cannot know it"},
