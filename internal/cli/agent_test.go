@@ -258,7 +258,8 @@ func TestAgentBinaryEndToEnd(t *testing.T) {
 	}
 }
 
-// startAgent starts cmd and waits until addr accepts connections.
+// startAgent starts cmd and waits until addr accepts connections; at the
+// end of the test, unless it was stopped, it must exit 0 on SIGINT.
 func startAgent(t *testing.T, cmd *exec.Cmd, addr string) {
 	t.Helper()
 	if err := cmd.Start(); err != nil {
@@ -267,6 +268,11 @@ func startAgent(t *testing.T, cmd *exec.Cmd, addr string) {
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
+		select {
+		case <-exited:
+			return // stopped by the test
+		default:
+		}
 		cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-exited:

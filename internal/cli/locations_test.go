@@ -100,6 +100,8 @@ func TestLocationCommandErrors(t *testing.T) {
 	f := newFakeSefaria(t)
 	multi := strings.Replace(f.config(), "retry_delay = \"0s\"", "retry_delay = \"0s\"\nquorum = 2", 1) +
 		"\n[[location]]\nname = \"us-east\"\n[[location]]\nname = \"eu-west\"\n"
+	remote := strings.Replace(multi, "name = \"us-east\"\n", "name = \"us-east\"\nurl = \"http://127.0.0.1:1\"\n", 1)
+	twoLocal := multi + "[[location]]\nname = \"bbx\"\nkind = \"blackbox\"\nurl = \"http://127.0.0.1:1\"\n"
 	tests := []struct {
 		name   string
 		config string
@@ -109,7 +111,13 @@ func TestLocationCommandErrors(t *testing.T) {
 		{"probe needs its flags", multi, []string{"probe"}, "--location and --out are required"},
 		{"probe at an unknown location", multi, []string{"probe", "--location", "mars", "--out", "x.jsonl"},
 			`--location "mars" is not a [[location]]`},
-		{"several locations are not checked from here", multi, []string{"once"}, "2 [[location]]s: their checks are decided with `statusgen once --results DIR`"},
+		{"several locations without url are not checked from here", multi, []string{"once"},
+			"2 [[location]]s: their checks are decided with `statusgen once`, which asks the agents and blackbox_exporters at their url, or with `statusgen once --results DIR`"},
+		{"an agent's url without the token", remote, []string{"once"},
+			`location "us-east" is an agent: set STATUSGEN_AGENT_TOKEN to the token its agent was started with`},
+		{"two locations would be this machine", twoLocal, []string{"once"},
+			"locations us-east, eu-west have no url: only one location can be this machine"},
+		{"run does not ask agents yet", remote, []string{"run"}, "`run` does not decide several locations yet"},
 		{"run does not decide several locations yet", multi, []string{"run"}, "2 [[location]]s"},
 		{"--results without locations", f.config(), []string{"once", "--results", "results"}, "--results needs [[location]]s"},
 	}
