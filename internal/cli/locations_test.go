@@ -112,13 +112,14 @@ func TestLocationCommandErrors(t *testing.T) {
 		{"probe at an unknown location", multi, []string{"probe", "--location", "mars", "--out", "x.jsonl"},
 			`--location "mars" is not a [[location]]`},
 		{"several locations without url are not checked from here", multi, []string{"once"},
-			"2 [[location]]s: their checks are decided with `statusgen once`, which asks the agents and blackbox_exporters at their url, or with `statusgen once --results DIR`"},
+			"2 [[location]]s and none has a url: their checks are decided with `statusgen once --results DIR` after `statusgen probe` at each location, or give the agents' and blackbox_exporters' url for `once` and `run` to ask them"},
 		{"an agent's url without the token", remote, []string{"once"},
 			`location "us-east" is an agent: set STATUSGEN_AGENT_TOKEN to the token its agent was started with`},
 		{"two locations would be this machine", twoLocal, []string{"once"},
 			"locations us-east, eu-west have no url: only one location can be this machine"},
-		{"run does not ask agents yet", remote, []string{"run"}, "`run` does not decide several locations yet"},
-		{"run does not decide several locations yet", multi, []string{"run"}, "2 [[location]]s"},
+		{"run asks agents with the token only", remote, []string{"run"}, `location "us-east" is an agent: set STATUSGEN_AGENT_TOKEN`},
+		{"run: two locations would be this machine", twoLocal, []string{"run"}, "locations us-east, eu-west have no url"},
+		{"run without urls does not decide several locations", multi, []string{"run"}, "2 [[location]]s and none has a url"},
 		{"--results without locations", f.config(), []string{"once", "--results", "results"}, "--results needs [[location]]s"},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/Sefaria/statusgen/internal/history"
 	"github.com/Sefaria/statusgen/internal/realserver"
@@ -180,4 +181,127 @@ func located(t *testing.T, data string) map[string][]string {
 		}
 	}
 	return out
+}
+
+// `run` with agents at urls asks every location for each service's check
+// in its spread cycle: the real binary, two real agents and this machine,
+// quorum 2, 1 s cycles. An outage all see is one DOWN naming the three; a
+// killed agent is logged once and its vote is missing; the recovery is
+// decided by the two left.
+func TestRunAsksAgents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs for a few seconds")
+	}
+	bin := buildStatusgen(t)
+	var down atomic.Bool
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}))
+	t.Cleanup(target.Close)
+	free := func() string { return fmt.Sprintf("127.0.0.1:%d", realserver.FreePort(t, "127.0.0.1")) }
+	usEast, apSouth := free(), free()
+	w := newWorkspace(t, fmt.Sprintf(`[settings]
+interval = "1s"
+retries = 1
+failure_threshold = 1
+quorum = 2
+
+[[service]]
+name = "Web"
+url = "%[1]s/web"
+headers = { "X-Api-Key" = "${API_KEY}" }
+
+[[location]]
+name = "eu-west"
+
+[[location]]
+name = "us-east"
+url = "http://%[2]s"
+
+[[location]]
+name = "ap-south"
+url = "http://%[3]s"
+`, target.URL, usEast, apSouth))
+	environ := []string{AgentTokenEnv + "=" + agentToken, "API_KEY=api-key-secret-9", "PATH=" + os.Getenv("PATH")}
+	agents := map[string]*exec.Cmd{}
+	for name, addr := range map[string]string{"us-east": usEast, "ap-south": apSouth} {
+		cmd := exec.Command(bin, "agent", "--config", w.config, "--listen", addr, "--location", name)
+		cmd.Env = environ
+		startAgent(t, cmd, addr)
+		agents[name] = cmd
+	}
+	run := exec.Command(bin, "run", "--config", w.config, "--data", w.data, "--site", w.site)
+	run.Env = environ
+	logs := &lockedBuffer{}
+	run.Stderr = logs
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var runErr error
+	exited := make(chan struct{})
+	go func() { runErr = run.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		run.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("run's log:\n%s", logs)
+		}
+	})
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s after 20 s", what)
+			}
+		}
+	}
+	fromAll := func(want ...string) func() bool {
+		return func() bool {
+			got := located(t, w.data)["Web"]
+			for _, l := range want {
+				if !slices.Contains(got, l) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	waitFor("check of Web from every location", fromAll("eu-west", "us-east", "ap-south"))
+	down.Store(true)
+	waitFor("DOWN naming the three locations", func() bool {
+		return regexp.MustCompile(`DOWN Web since \S+ \(1 failed checks, status, from eu-west, us-east, ap-south\)`).MatchString(logs.String())
+	})
+	agents["ap-south"].Process.Kill()
+	agents["ap-south"].Process.Wait()
+	down.Store(false)
+	waitFor("RECOVERED", func() bool { return strings.Contains(logs.String(), "RECOVERED Web") })
+	waitFor("a log of the killed agent", func() bool {
+		return regexp.MustCompile(`location stopped answering.*location=ap-south`).MatchString(logs.String())
+	})
+
+	run.Process.Signal(os.Interrupt)
+	select {
+	case <-exited:
+		if runErr != nil {
+			t.Errorf("run after SIGINT: %v, want exit 0", runErr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not stop within 15 s of SIGINT")
+	}
+	out := logs.String()
+	if n := strings.Count(out, "DOWN Web"); n != 1 {
+		t.Errorf("%d DOWN alerts for Web, want 1", n)
+	}
+	if n := strings.Count(out, "location stopped answering"); n != 1 {
+		t.Errorf("the killed agent was logged %d times, want once until it answers again", n)
+	}
+	for _, secret := range []string{agentToken, "api-key-secret-9"} {
+		if strings.Contains(out, secret) || strings.Contains(strings.Join(mapValues(dataTree(t, w.data)), ""), secret) {
+			t.Errorf("%q in run's log or data/", secret)
+		}
+	}
 }
