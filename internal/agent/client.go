@@ -58,7 +58,7 @@ func (c *Client) Check(ctx context.Context, service string) (uptime.Result, erro
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error string }
 		json.Unmarshal(body, &e)
-		return uptime.Result{}, fmt.Errorf("agent %s: %s: %s", c.Location, resp.Status, probe.Sanitize(e.Error))
+		return uptime.Result{}, fmt.Errorf("agent %s: %s: %s", c.Location, probe.Sanitize(resp.Status), probe.Sanitize(e.Error))
 	}
 	r, ok := history.DecodeLine([]byte(strings.TrimSpace(string(body))))
 	switch {

@@ -98,7 +98,7 @@ func (c *Client) Probe(ctx context.Context, svc uptime.Service) (uptime.Result, 
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return uptime.Result{}, fmt.Errorf("blackbox %s: %s: %s", c.Location, resp.Status, probe.Sanitize(string(b)))
+		return uptime.Result{}, fmt.Errorf("blackbox %s: %s: %s", c.Location, probe.Sanitize(resp.Status), probe.Sanitize(string(b)))
 	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := p.TextToMetricFamilies(io.LimitReader(resp.Body, maxAnswer))
