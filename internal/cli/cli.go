@@ -40,6 +40,7 @@ func commands() []command {
 		{"once", "run one cycle: check, record, track, alert", runOnce},
 		{"run", "run a cycle every interval until SIGINT/SIGTERM", runLoop},
 		{"probe", "check every service from one [[location]] into a results file (CI)", runProbe},
+		{"agent", "serve one [[location]]'s checks to a deciding run (and blackbox_exporter's /probe)", runAgent},
 		{"prune", "drop history older than the retention windows (--dry-run to preview)", runPrune},
 		{"rebuild", "recompute the daily rollups from the raw check files", runRebuild},
 		{"publish", "publish the site (and data) to the [publish] target now", runPublish},

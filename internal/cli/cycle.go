@@ -167,9 +167,24 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 		return nil, nil, ExitUsage
 	case g.results != "":
 		r.Ballots = resultsBallots(g.results, cfg, logger)
+	case g.fs.Name() == "once" && hasRemoteLocations(cfg):
+		ballots, err := remoteBallots(cfg, r, e.getenv, logger)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "statusgen: %s: %v\n", cfg.Path, err)
+			return nil, nil, ExitUsage
+		}
+		r.Ballots = ballots
+	case hasRemoteLocations(cfg):
+		locate, err := remoteLocate(cfg, r.Checker, e.getenv, logger)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "statusgen: %s: %v\n", cfg.Path, err)
+			return nil, nil, ExitUsage
+		}
+		r.Locate = locate
 	case cfg.MultiLocation():
-		fmt.Fprintf(e.stderr, "statusgen: %s has %d [[location]]s: their checks are decided with `statusgen once --results DIR` "+
-			"after `statusgen probe` at each location (docs/deployment.md)\n", cfg.Path, len(cfg.Locations))
+		fmt.Fprintf(e.stderr, "statusgen: %s has %d [[location]]s and none has a url: their checks are decided with "+
+			"`statusgen once --results DIR` after `statusgen probe` at each location, or give the agents' and "+
+			"blackbox_exporters' url for `once` and `run` to ask them (docs/deployment.md)\n", cfg.Path, len(cfg.Locations))
 		return nil, nil, ExitUsage
 	}
 	// The notices' problems are reported once a cycle, by Maintenance;

@@ -100,6 +100,8 @@ func TestLocationCommandErrors(t *testing.T) {
 	f := newFakeSefaria(t)
 	multi := strings.Replace(f.config(), "retry_delay = \"0s\"", "retry_delay = \"0s\"\nquorum = 2", 1) +
 		"\n[[location]]\nname = \"us-east\"\n[[location]]\nname = \"eu-west\"\n"
+	remote := strings.Replace(multi, "name = \"us-east\"\n", "name = \"us-east\"\nurl = \"http://127.0.0.1:1\"\n", 1)
+	twoLocal := multi + "[[location]]\nname = \"bbx\"\nkind = \"blackbox\"\nurl = \"http://127.0.0.1:1\"\n"
 	tests := []struct {
 		name   string
 		config string
@@ -109,8 +111,15 @@ func TestLocationCommandErrors(t *testing.T) {
 		{"probe needs its flags", multi, []string{"probe"}, "--location and --out are required"},
 		{"probe at an unknown location", multi, []string{"probe", "--location", "mars", "--out", "x.jsonl"},
 			`--location "mars" is not a [[location]]`},
-		{"several locations are not checked from here", multi, []string{"once"}, "2 [[location]]s: their checks are decided with `statusgen once --results DIR`"},
-		{"run does not decide several locations yet", multi, []string{"run"}, "2 [[location]]s"},
+		{"several locations without url are not checked from here", multi, []string{"once"},
+			"2 [[location]]s and none has a url: their checks are decided with `statusgen once --results DIR` after `statusgen probe` at each location, or give the agents' and blackbox_exporters' url for `once` and `run` to ask them"},
+		{"an agent's url without the token", remote, []string{"once"},
+			`location "us-east" is an agent: set STATUSGEN_AGENT_TOKEN to the token its agent was started with`},
+		{"two locations would be this machine", twoLocal, []string{"once"},
+			"locations us-east, eu-west have no url: only one location can be this machine"},
+		{"run asks agents with the token only", remote, []string{"run"}, `location "us-east" is an agent: set STATUSGEN_AGENT_TOKEN`},
+		{"run: two locations would be this machine", twoLocal, []string{"run"}, "locations us-east, eu-west have no url"},
+		{"run without urls does not decide several locations", multi, []string{"run"}, "2 [[location]]s and none has a url"},
 		{"--results without locations", f.config(), []string{"once", "--results", "results"}, "--results needs [[location]]s"},
 	}
 	for _, tt := range tests {

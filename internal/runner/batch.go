@@ -27,7 +27,8 @@ type batcher struct {
 	cycles     map[time.Time]*Report
 
 	results []uptime.Result
-	of      []time.Time // the cycle of each result
+	of      []time.Time     // the cycle of each result
+	located []uptime.Result // with Locate: the locations' checks, recorded beside the verdicts
 }
 
 // record is the batcher's loop: whenever results arrive it waits BatchEvery
@@ -44,7 +45,7 @@ func (b *batcher) record(ctx context.Context, dispatched <-chan struct{}) {
 		case <-dispatched:
 			final = true
 		}
-		b.results, b.of = b.in.take(b.results, b.of)
+		b.results, b.of, b.located = b.in.take(b.results, b.of, b.located)
 		b.batch(ctx, final)
 		if final {
 			return
@@ -65,7 +66,11 @@ func (b *batcher) batch(ctx context.Context, final bool) {
 			markInconclusive(results, "the monitor's canary failed too: its own network is in doubt")
 		}
 		r.logFailures(results)
-		if err := r.history.Append(results); err != nil {
+		lines := results
+		if len(b.located) > 0 {
+			lines = slices.Concat(b.located, results)
+		}
+		if err := r.history.Append(lines); err != nil {
 			// Not tracked either: the state never runs ahead of the history.
 			r.Logger.Error("checks not recorded", "err", err, "results", len(results))
 			failed = true

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/quorum"
@@ -91,4 +92,22 @@ func (r *Runner) logLocations(rep *Report, checks []uptime.Result) {
 			r.Logger.Info("quorum note", "service", v.Service, "status", string(v.Status), "note", v.Note)
 		}
 	}
+}
+
+// locate is Run's check of svc from every location: the verdict the
+// quorum makes of their checks, and, with several locations, the checks
+// to record beside it. When no location answered, the verdict is
+// inconclusive, so that the cycle still completes and no streak moves.
+func (r *Runner) locate(ctx context.Context, svc uptime.Service) (verdict uptime.Result, located []uptime.Result) {
+	start := r.now().UTC()
+	checks := r.Locate(ctx, svc)
+	verdicts := quorum.Decide([]uptime.Service{svc}, r.Config.LocationNames(), checks)
+	if len(verdicts) == 0 {
+		return uptime.Result{Time: start, Service: svc.Name, Status: uptime.Inconclusive, Error: uptime.ErrNoQuorum,
+			Note: "no answer from " + strings.Join(r.Config.LocationNames(), ", ")}, nil
+	}
+	if r.Config.MultiLocation() {
+		located = slices.DeleteFunc(checks, func(c uptime.Result) bool { return c.Location == "" || c.Service != svc.Name })
+	}
+	return verdicts[0], located
 }

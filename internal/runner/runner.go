@@ -83,6 +83,12 @@ type Runner struct {
 	// come: probe files in CI, agents later. A location that did not report
 	// is absent; its absence is its caller's to log.
 	Ballots func(ctx context.Context, start time.Time) []uptime.Result
+	// Locate, when set, replaces Run's check of one service with the checks
+	// its [[location]]s made of it (each with its Location), from wherever
+	// they come: this machine, agents, blackbox_exporters. Run records them
+	// and decides the service's verdict by the quorum. A location that did
+	// not answer is absent; its absence is its caller's to log.
+	Locate func(ctx context.Context, svc uptime.Service) []uptime.Result
 	// Issues, when set, mirrors transitions to an issue tracker.
 	Issues func(ctx context.Context, ts []uptime.Transition) error
 	// ShutdownGrace is how long checks in flight may finish after ctx is

@@ -59,15 +59,17 @@ type inbox struct {
 	mu      sync.Mutex
 	results []uptime.Result
 	cycles  []time.Time
-	ready   chan struct{} // signalled when the inbox stops being empty
+	located []uptime.Result // with Locate: the locations' checks behind the results
+	ready   chan struct{}   // signalled when the inbox stops being empty
 }
 
 func newInbox() *inbox { return &inbox{ready: make(chan struct{}, 1)} }
 
-func (in *inbox) put(res uptime.Result, cycle time.Time) {
+func (in *inbox) put(res uptime.Result, located []uptime.Result, cycle time.Time) {
 	in.mu.Lock()
 	in.results = append(in.results, res)
 	in.cycles = append(in.cycles, cycle)
+	in.located = append(in.located, located...)
 	in.mu.Unlock()
 	select {
 	case in.ready <- struct{}{}:
@@ -75,15 +77,18 @@ func (in *inbox) put(res uptime.Result, cycle time.Time) {
 	}
 }
 
-// take empties the inbox into results and cycles (reused between batches).
-func (in *inbox) take(results []uptime.Result, cycles []time.Time) ([]uptime.Result, []time.Time) {
+// take empties the inbox into results, cycles and located (reused
+// between batches).
+func (in *inbox) take(results []uptime.Result, cycles []time.Time, located []uptime.Result) ([]uptime.Result, []time.Time, []uptime.Result) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	results = append(results[:0], in.results...)
 	cycles = append(cycles[:0], in.cycles...)
+	located = append(located[:0], in.located...)
 	clear(in.results)
-	in.results, in.cycles = in.results[:0], in.cycles[:0]
-	return results, cycles
+	clear(in.located)
+	in.results, in.cycles, in.located = in.results[:0], in.cycles[:0], in.located[:0]
+	return results, cycles, located
 }
 
 // dispatch starts each service's check at its time in every cycle until
@@ -209,10 +214,16 @@ func (c *checkers) run(job checkJob) {
 	}
 	r := c.r
 	cctx, cancelCheck := context.WithTimeout(c.checkCtx, r.Config.Settings.CheckDeadline)
-	res := r.Checker.Check(cctx, job.svc)
+	var res uptime.Result
+	var located []uptime.Result
+	if r.Locate != nil {
+		res, located = r.locate(cctx, job.svc)
+	} else {
+		res = r.Checker.Check(cctx, job.svc)
+	}
 	cancelCheck()
 	if res.Status == uptime.Down && errors.Is(c.checkCtx.Err(), context.Canceled) && c.ctx.Err() != nil {
 		res.Status, res.Detail = uptime.Inconclusive, "check cut short by shutdown"
 	}
-	c.out.put(res, job.cycle)
+	c.out.put(res, located, job.cycle)
 }

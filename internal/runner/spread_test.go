@@ -466,7 +466,7 @@ func TestDispatchHoldsMaxParallel(t *testing.T) {
 	if len(checked) != 20 || h.peak != 4 {
 		t.Errorf("%d services checked, at most %d at once; want all 20, 4 at once", len(checked), h.peak)
 	}
-	if results, _ := in.take(nil, nil); len(results) != 20 {
+	if results, _, _ := in.take(nil, nil, nil); len(results) != 20 {
 		t.Errorf("the inbox holds %d results, want 20", len(results))
 	}
 }
