@@ -163,7 +163,7 @@ func (p sitePage) day(t *testing.T, day time.Time) string {
 func (p sitePage) row(t *testing.T, day time.Time) []string {
 	t.Helper()
 	date := day.Format(time.DateOnly)
-	m := regexp.MustCompile(`<tr><th scope="row"><time>` + date + `</time></th>(.*?)</tr>`).FindStringSubmatch(p.service)
+	m := regexp.MustCompile(`<tr><th scope="row"><time datetime="` + date + `">` + date + `</time></th>(.*?)</tr>`).FindStringSubmatch(p.service)
 	if m == nil {
 		t.Fatalf("the daily table has no row for %s", date)
 	}

@@ -85,7 +85,7 @@ func TestServicePageWithoutHistory(t *testing.T) {
 		}
 	}
 	old := string(files["services/"+uptime.Slug(in.Services[0].Name)+".html"])
-	if strings.Contains(old, "No history yet.") || strings.Count(old, `<tr><th scope="row"><time>`) < 2 {
+	if strings.Contains(old, "No history yet.") || strings.Count(old, `<tr><th scope="row"><time datetime=`) < 2 {
 		t.Errorf("a service with rollups lost its daily rows")
 	}
 }
