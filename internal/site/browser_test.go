@@ -44,34 +44,11 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// browserContext starts a headless Chromium for the test, closed when it ends.
+// browserContext starts a headless Chromium for the test, closed when it
+// ends (see newBrowser).
 func browserContext(t *testing.T, exe string) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelBrowser := chromedp.NewContext(actx)
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() {
-		// Close the browser and wait for it, so it no longer writes
-		// into its profile when the test's folders are removed.
-		_ = chromedp.Cancel(ctx)
-		cancel()
-		cancelBrowser()
-		cancelAlloc()
-	})
-	return ctx
+	return newBrowser(t, exe, 90*time.Second)
 }
 
 // browserLog gathers what would make the page look broken to a visitor.
