@@ -159,7 +159,7 @@ func TestAgentBinaryEndToEnd(t *testing.T) {
 			}
 			cmd := exec.Command(bin, args...)
 			cmd.Env = []string{AgentTokenEnv + "=" + agentToken, "API_KEY=header-secret-7", "PATH=" + os.Getenv("PATH"), "DEBUG=true"}
-			logs := &lockedBuffer{}
+			logs := &realserver.SyncBuffer{}
 			cmd.Stderr = logs
 			startAgent(t, cmd, addr)
 			base := tc.scheme + "://" + addr
@@ -299,23 +299,6 @@ func startAgent(t *testing.T, cmd *exec.Cmd, addr string) {
 			t.Fatalf("the agent is not listening on %s after 15 s", addr)
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // selfSigned writes a certificate for 127.0.0.1 and its key, and returns

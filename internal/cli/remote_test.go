@@ -236,7 +236,7 @@ url = "http://%[3]s"
 	}
 	run := exec.Command(bin, "run", "--config", w.config, "--data", w.data, "--site", w.site)
 	run.Env = environ
-	logs := &lockedBuffer{}
+	logs := &realserver.SyncBuffer{}
 	run.Stderr = logs
 	if err := run.Start(); err != nil {
 		t.Fatal(err)

@@ -75,7 +75,7 @@ func PublicDir(t testing.TB) string {
 // messages; its output is shown when the test fails.
 func Start(t testing.TB, name string, cmd *exec.Cmd, addrs ...string) {
 	t.Helper()
-	var log syncBuffer
+	var log SyncBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	// A group of its own, so that the end of the test stops the workers
 	// too: nginx's outlive a killed master, holding the output open.
@@ -123,20 +123,20 @@ func writeFile(t testing.TB, path, text string) {
 // workers to another user unless told otherwise.
 func asRoot() bool { return os.Geteuid() == 0 }
 
-// syncBuffer is a bytes.Buffer safe for a process's writes and the
+// SyncBuffer is a bytes.Buffer safe for a process's writes and the
 // test's reads.
-type syncBuffer struct {
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"html/template"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +36,10 @@ func TestIncidentsOn(t *testing.T) {
 // TestDayDetails: the words a day cell's details show, from the "day"
 // fragment.
 func TestDayDetails(t *testing.T) {
-	pages := template.Must(template.New("").Funcs(funcs).Funcs(newIncidentLog(Input{}).funcs()).ParseFS(templates.FS, "*.html"))
+	pages, err := parsePages(templates.FS, newIncidentLog(Input{}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := newFragments(pages)
 	for _, tc := range []struct {
 		name, fragment string

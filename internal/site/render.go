@@ -203,13 +203,23 @@ func writeIndex(w io.Writer, pages *template.Template, m model) error {
 	return nil
 }
 
+// parsePages parses the HTML templates with the functions they call,
+// those that hand the incident log's views to them included.
+func parsePages(tmpl fs.FS, incidents *incidentLog) (*template.Template, error) {
+	pages, err := template.New("").Funcs(funcs).Funcs(incidents.funcs()).ParseFS(tmpl, "*.html")
+	if err != nil {
+		return nil, fmt.Errorf("site: parse templates: %w", err)
+	}
+	return pages, nil
+}
+
 // render renders every file of the site into put, the index through
 // stream when there is one.
 func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) error {
 	incidents := newIncidentLog(in)
-	pages, err := template.New("").Funcs(funcs).Funcs(incidents.funcs()).ParseFS(tmpl, "*.html")
+	pages, err := parsePages(tmpl, incidents)
 	if err != nil {
-		return fmt.Errorf("site: parse templates: %w", err)
+		return err
 	}
 	badgeT, err := template.New("badge.svg").ParseFS(tmpl, "badge.svg")
 	if err != nil {
