@@ -388,7 +388,7 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	if !ok {
 		msg = "no data"
 	}
-	return exec(badgeT, "badge.svg", "badges/"+r.Slug+"-uptime.svg", newBadge(r.Name+" 30 d", msg, uptimeClass(ratio, ok)))
+	return exec(badgeT, "badge.svg", "badges/"+r.Slug+"-uptime.svg", newBadge(isolate(r.Name)+" 30 d", msg, uptimeClass(ratio, ok)))
 }
 
 const humanLayout = "2006-01-02 15:04 UTC"

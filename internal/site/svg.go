@@ -1,50 +1,54 @@
 package site
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
-// badge is a shields-style SVG: a grey label and a coloured message.
+// badge is a shields-style SVG: a grey label and a coloured message, laid
+// out as badge-maker's flat style lays them out (TestBadgeMatchesShields
+// holds the two together), so a badge beside shields' badges in a README
+// lines up with them and its words keep their shapes.
 type badge struct {
 	Label, Message, Color, Title string
 	LabelW, MessageW, Width      int
 	LabelX, MessageX             int // text centres, in tenths of a pixel
-	LabelLen, MessageLen         int // text lengths, in tenths of a pixel
+	LabelLen, MessageLen         int // text widths, in tenths of a pixel
 }
 
+// newBadge lays out a badge. label and message are never empty.
 func newBadge(label, message, class string) badge {
+	// Trimmed, as badge-maker trims them.
+	label, message = strings.TrimSpace(label), strings.TrimSpace(message)
 	lw, mw := textWidth(label), textWidth(message)
+	const pad = 5 // each side of a text
 	return badge{
 		Label: label, Message: message, Color: badgeColors[class], Title: label + ": " + message,
-		LabelW: lw + 10, MessageW: mw + 10, Width: lw + mw + 20,
-		LabelX: (lw/2 + 5) * 10, MessageX: (lw + 10 + mw/2 + 5) * 10,
+		LabelW: lw + 2*pad, MessageW: mw + 2*pad, Width: lw + mw + 4*pad,
+		// badge-maker's centres: the label's one pixel in, the message's
+		// one pixel back over the seam.
+		LabelX: 10*(1+pad) + 5*lw, MessageX: 10*(lw+2*pad-1+pad) + 5*mw,
 		LabelLen: lw * 10, MessageLen: mw * 10,
 	}
 }
+
+// isolate wraps a name that goes into a longer label in FIRST STRONG
+// ISOLATE ... POP DIRECTIONAL ISOLATE: a Hebrew name followed by " 30 d"
+// would otherwise take the digits into its right-to-left run, and the
+// label would read "30 <name> d". The marks have no width.
+func isolate(name string) string { return "\u2068" + name + "\u2069" }
 
 // badgeColors carry white text at 4.5:1 or better.
 var badgeColors = map[string]string{
 	"up": "#2e7d32", "degraded": "#8f5500", "down": "#c62828", "maint": "#1f5fa8", "unknown": "#6a6a6a",
 }
 
-// textWidth estimates the width of s in 11 px Verdana; textLength makes
-// the renderer fit the text to it exactly, so the estimate only sets looks.
+// textWidth is s's width in whole pixels as badge-maker reserves it: 11 px
+// Verdana, truncated, then rounded up to an odd number so that the text's
+// centre falls on a half pixel.
 func textWidth(s string) int {
-	w := 0.0
-	for _, r := range s {
-		switch {
-		case r < utf8.RuneSelf && strings.ContainsRune("iljtf.:,;!|' ", r):
-			w += 3.9
-		case r >= 'A' && r <= 'Z', r == 'm', r == 'w', r == '%':
-			w += 8.8
-		case r < utf8.RuneSelf:
-			w += 6.9
-		default:
-			w += 9
-		}
+	w := int(verdanaWidth(s))
+	if w%2 == 0 {
+		w++
 	}
-	return int(w + 0.5)
+	return w
 }
 
 // badgeClass picks an uptime badge's colour.
