@@ -31,12 +31,19 @@ type svc struct {
 // offsets in minutes from fixedNow: {{-5}}.
 func scenario(t *testing.T, services []svc, notices ...string) Input {
 	t.Helper()
+	return scenarioWith(t, services, nil, notices...)
+}
+
+// scenarioWith is scenario with more settings for some services, TOML
+// lines by service name (group = "…", public = false).
+func scenarioWith(t *testing.T, services []svc, settings map[string]string, notices ...string) Input {
+	t.Helper()
 	dir := t.TempDir()
 	var toml strings.Builder
 	toml.WriteString("[settings]\ntitle = \"T\"\ninterval = \"60s\"\n")
 	thresholds := map[string]int{}
 	for _, s := range services {
-		fmt.Fprintf(&toml, "\n[[service]]\nname = %q\nurl = \"https://example.org/\"\nfailure_threshold = %d\n", s.name, s.threshold)
+		fmt.Fprintf(&toml, "\n[[service]]\nname = %q\nurl = \"https://example.org/\"\nfailure_threshold = %d\n%s\n", s.name, s.threshold, settings[s.name])
 		thresholds[s.name] = s.threshold
 	}
 	cfg, err := config.Parse("services.toml", []byte(toml.String()), func(string) string { return "" })

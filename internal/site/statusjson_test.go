@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ func statusScenarios(t *testing.T) map[string]Input {
 		"timeline":    timelineInput(t), // an open incident notice with its incident_updates
 		"maintenance": maint,
 		"empty":       {Generated: fixedNow},
+		"groups":      groupsInput(t), // groups, with private services left out
 	}
 }
 
@@ -68,8 +70,8 @@ func TestStatusJSONFieldsMeanWhatStatuspageSays(t *testing.T) {
 				}
 			})
 			components := v.summary["components"].([]any)
-			if len(components) != len(in.Services) {
-				t.Fatalf("%d components, want %d", len(components), len(in.Services))
+			if n := len(components) - groupsOf(t, components); n != len(in.Services) {
+				t.Fatalf("%d components not groups, want %d", n, len(in.Services))
 			}
 			for i, c := range components {
 				c := c.(map[string]any)
@@ -96,6 +98,51 @@ func TestStatusJSONFieldsMeanWhatStatuspageSays(t *testing.T) {
 			checkIndicatorAgrees(t, v.summary)
 		})
 	}
+}
+
+// groupsOf checks status.json's groups as Statuspage links them, a
+// group's components listing exactly the components whose group_id is
+// the group's id, and counts them.
+func groupsOf(t *testing.T, components []any) int {
+	t.Helper()
+	members := map[string][]string{} // by group id, as the groups list them
+	var inGroups []string            // "group/member", as the members say
+	groups := 0
+	for _, c := range components {
+		c := c.(map[string]any)
+		id := c["id"].(string)
+		list, listed := c["components"]
+		switch {
+		case c["group"] == true:
+			groups++
+			if c["group_id"] != nil || !listed {
+				t.Errorf("group %s: group_id %v, components %v; want null and its members' ids", id, c["group_id"], list)
+				continue
+			}
+			for _, m := range list.([]any) {
+				members[id] = append(members[id], m.(string))
+			}
+		case listed:
+			t.Errorf("component %s lists components but is not a group", id)
+		case c["group_id"] != nil:
+			inGroups = append(inGroups, c["group_id"].(string)+"/"+id)
+		}
+	}
+	var listed []string
+	for g, ms := range members {
+		if len(ms) == 0 {
+			t.Errorf("group %s is empty (Statuspage has no empty groups)", g)
+		}
+		for _, m := range ms {
+			listed = append(listed, g+"/"+m)
+		}
+	}
+	slices.Sort(listed)
+	slices.Sort(inGroups)
+	if !slices.Equal(listed, inGroups) {
+		t.Errorf("groups list %v, members name %v as their groups", listed, inGroups)
+	}
+	return groups
 }
 
 // walkJSON calls f for every object in v, with its path.

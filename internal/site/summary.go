@@ -45,6 +45,11 @@ type summaryComponent struct {
 	PageID             string  `json:"page_id"`
 	Group              bool    `json:"group"`
 	OnlyShowIfDegraded bool    `json:"only_show_if_degraded"`
+	// A group's members' ids, as Statuspage lists them; absent for a
+	// service.
+	Components []string `json:"components,omitempty"`
+
+	Key string `json:"-"` // the service's configured name; "" for a group
 }
 
 type summaryIncident struct {
@@ -93,12 +98,12 @@ func statusJSON(in Input, m model) ([]byte, error) {
 
 		ScheduledMaintenances: []summaryIncident{},
 	}
-	components := map[string]summaryComponent{}
+	components := make(map[string]summaryComponent, len(m.Rows))
 	first := firstSeen(in)
 	for i, r := range m.Rows {
 		c := summaryComponent{
 			ID: r.Slug, Name: r.Name, Status: r.Cond.Component, UpdatedAt: stamp(m.Generated),
-			Position: i + 1, Showcase: true, PageID: pageID,
+			Showcase: true, PageID: pageID,
 		}
 		if !r.LastCheck.IsZero() {
 			c.UpdatedAt = stamp(r.LastCheck)
@@ -109,8 +114,13 @@ func statusJSON(in Input, m model) ([]byte, error) {
 		if t := first[i]; !t.IsZero() {
 			c.CreatedAt, c.StartDate = stamp(t), ptr(t.UTC().Format(time.DateOnly))
 		}
-		s.Components = append(s.Components, c)
 		components[r.Key] = c
+	}
+	s.Components = groupedComponents(m, components, pageID)
+	for _, c := range s.Components {
+		if !c.Group {
+			components[c.Key] = c // with its position and group, as incidents list it
+		}
 	}
 	link := func(path string) string {
 		if url == "" {

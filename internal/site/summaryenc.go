@@ -89,6 +89,17 @@ func appendComponents(b []byte, cs []summaryComponent) []byte {
 		b = strconv.AppendBool(b, c.Group)
 		b = append(b, in+`"only_show_if_degraded": `...)
 		b = strconv.AppendBool(b, c.OnlyShowIfDegraded)
+		if len(c.Components) > 0 { // a group's members
+			b = append(b, in+`"components": [`...)
+			for k, id := range c.Components {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, "\n        "...)
+				b = appendJSONString(b, id)
+			}
+			b = append(b, "\n      ]"...)
+		}
 		b = append(b, "\n    }"...)
 	}
 	return append(b, "\n  ]"...)

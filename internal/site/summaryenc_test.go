@@ -32,12 +32,26 @@ func TestEncodeSummary(t *testing.T) {
 		}
 		return ptr(str())
 	}
+	members := func() []string { // a group's: none, an empty list (omitted), or some
+		switch n := rng.IntN(4); n {
+		case 0:
+			return nil
+		case 1:
+			return []string{}
+		default:
+			ids := make([]string, n-1)
+			for k := range ids {
+				ids[k] = str()
+			}
+			return ids
+		}
+	}
 	component := func(i int) summaryComponent {
 		return summaryComponent{
 			ID: str(), Name: str(), Status: str(), CreatedAt: str(), UpdatedAt: str(),
 			Position: i - rng.IntN(3), Description: opt(), Showcase: rng.IntN(2) == 0,
 			StartDate: opt(), GroupID: opt(), PageID: str(), Group: rng.IntN(2) == 0,
-			OnlyShowIfDegraded: rng.IntN(2) == 0,
+			OnlyShowIfDegraded: rng.IntN(2) == 0, Components: members(),
 		}
 	}
 	incidents := func() []summaryIncident {
