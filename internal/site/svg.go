@@ -10,7 +10,9 @@ type badge struct {
 	Label, Message, Color, Title string
 	LabelW, MessageW, Width      int
 	LabelX, MessageX             int // text centres, in tenths of a pixel
-	LabelLen, MessageLen         int // text widths, in tenths of a pixel
+	// Text widths in tenths of a pixel, for textLength; 0 for a text
+	// with a character the table has no width for (see textLength).
+	LabelLen, MessageLen int
 }
 
 // newBadge lays out a badge. label and message are never empty.
@@ -25,8 +27,23 @@ func newBadge(label, message, class string) badge {
 		// badge-maker's centres: the label's one pixel in, the message's
 		// one pixel back over the seam.
 		LabelX: 10*(1+pad) + 5*lw, MessageX: 10*(lw+2*pad-1+pad) + 5*mw,
-		LabelLen: lw * 10, MessageLen: mw * 10,
+		LabelLen: textLength(label, lw), MessageLen: textLength(message, mw),
 	}
+}
+
+// textLength is the textLength of a text w pixels wide. badge-maker
+// always sets it, so that the renderer spaces the letters to fill the
+// width measured: a close fit when the table knows every character, but
+// letters spread apart when it guessed (every Hebrew letter counts as an
+// "m", wider than it is). A guessed text keeps its natural spacing
+// instead, centred in its box, which the guess makes roomy.
+func textLength(s string, w int) int {
+	for _, r := range s {
+		if _, ok := charWidth(r); !ok && r > 31 && r != 127 {
+			return 0
+		}
+	}
+	return w * 10
 }
 
 // isolate wraps a name that goes into a longer label in FIRST STRONG
