@@ -74,9 +74,12 @@ process.stdout.write(w.join(','))
 		if err != nil {
 			t.Fatalf("U+%04X: %v", c, err)
 		}
-		if got := runeWidth(rune(c)); got != want {
+		if c >= 0xd800 && c <= 0xdfff {
+			continue // a lone surrogate, which no Go string holds
+		}
+		if got, _ := verdanaWidth(string(rune(c))); got != want {
 			if bad++; bad <= 10 {
-				t.Errorf("runeWidth(U+%04X) = %v, want anafanafo's %v", c, got, want)
+				t.Errorf("verdanaWidth(U+%04X) = %v, want anafanafo's %v", c, got, want)
 			}
 		}
 	}

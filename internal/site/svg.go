@@ -19,7 +19,8 @@ type badge struct {
 func newBadge(label, message, class string) badge {
 	// Trimmed, as badge-maker trims them.
 	label, message = strings.TrimSpace(label), strings.TrimSpace(message)
-	lw, mw := textWidth(label), textWidth(message)
+	lw, lguess := textWidth(label)
+	mw, mguess := textWidth(message)
 	const pad = 5 // each side of a text
 	return badge{
 		Label: label, Message: message, Color: badgeColors[class], Title: label + ": " + message,
@@ -27,7 +28,7 @@ func newBadge(label, message, class string) badge {
 		// badge-maker's centres: the label's one pixel in, the message's
 		// one pixel back over the seam.
 		LabelX: 10*(1+pad) + 5*lw, MessageX: 10*(lw+2*pad-1+pad) + 5*mw,
-		LabelLen: textLength(label, lw), MessageLen: textLength(message, mw),
+		LabelLen: textLength(lw, lguess), MessageLen: textLength(mw, mguess),
 	}
 }
 
@@ -37,11 +38,9 @@ func newBadge(label, message, class string) badge {
 // letters spread apart when it guessed (every Hebrew letter counts as an
 // "m", wider than it is). A guessed text keeps its natural spacing
 // instead, centred in its box, which the guess makes roomy.
-func textLength(s string, w int) int {
-	for _, r := range s {
-		if _, ok := charWidth(r); !ok && r > 31 && r != 127 {
-			return 0
-		}
+func textLength(w int, guessed bool) int {
+	if guessed {
+		return 0
 	}
 	return w * 10
 }
@@ -59,13 +58,14 @@ var badgeColors = map[string]string{
 
 // textWidth is s's width in whole pixels as badge-maker reserves it: 11 px
 // Verdana, truncated, then rounded up to an odd number so that the text's
-// centre falls on a half pixel.
-func textWidth(s string) int {
-	w := int(verdanaWidth(s))
-	if w%2 == 0 {
+// centre falls on a half pixel. guessed reports a character the table has
+// no width for.
+func textWidth(s string) (w int, guessed bool) {
+	f, guessed := verdanaWidth(s)
+	if w = int(f); w%2 == 0 {
 		w++
 	}
-	return w
+	return w, guessed
 }
 
 // badgeClass picks an uptime badge's colour.

@@ -1,6 +1,9 @@
 package site
 
-import "sort"
+import (
+	"sort"
+	"unicode/utf8"
+)
 
 //go:generate go run verdana_gen.go
 
@@ -14,25 +17,33 @@ type widthFrom struct {
 // verdanaWidth is the width of s in 11 px Verdana as anafanafo measures it
 // for shields' badges: the sum of its characters' widths, control
 // characters none, and a character without a width in the table that of
-// "m". The sum is in float64 in the same order as anafanafo's, so the
-// truncation to whole pixels after it agrees with badge-maker's.
-func verdanaWidth(s string) float64 {
-	w := 0.0
+// "m"; guessed reports such a character. The sum is in float64 in the same
+// order as anafanafo's, so the truncation to whole pixels after it agrees
+// with badge-maker's.
+func verdanaWidth(s string) (w float64, guessed bool) {
 	for _, r := range s {
-		w += runeWidth(r)
+		if r < utf8.RuneSelf {
+			w += asciiWidths[r] // the table has every printable ASCII character
+			continue
+		}
+		cw, ok := charWidth(r)
+		if !ok {
+			cw, guessed = emWidth, true
+		}
+		w += cw
 	}
-	return w
+	return w, guessed
 }
 
-func runeWidth(r rune) float64 {
-	if r <= 31 || r == 127 {
-		return 0
+// asciiWidths spares the common characters the table's search.
+var asciiWidths = func() (w [utf8.RuneSelf]float64) {
+	for r := range w {
+		if r > 31 && r != 127 {
+			w[r], _ = charWidth(rune(r))
+		}
 	}
-	if w, ok := charWidth(r); ok {
-		return w
-	}
-	return emWidth
-}
+	return w
+}()
 
 var emWidth, _ = charWidth('m')
 
