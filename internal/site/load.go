@@ -155,6 +155,9 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 		}
 		in.Services = append(in.Services, s)
 	}
+	if err := loadLocations(store, cfg, in.Services, now); err != nil {
+		return Input{}, fmt.Errorf("site: %w", err)
+	}
 	return in, nil
 }
 
