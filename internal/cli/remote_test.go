@@ -97,7 +97,7 @@ module = "http_2xx"
 		down, picky   bool
 		kill          string
 		want, notWant []*regexp.Regexp
-		votes         map[string][]string // service → locations with a check recorded this cycle
+		votes         map[string][]string         // service → locations with a check recorded this cycle
 		pages         map[string][]*regexp.Regexp // site file → what it must say
 	}{
 		{name: "all up",
