@@ -1,6 +1,8 @@
 package site
 
 import (
+	"os"
+	"strings"
 	"time"
 
 	"github.com/Sefaria/statusgen/internal/config"
@@ -26,95 +28,175 @@ type LocationCheck struct {
 	Last uptime.Result
 }
 
-// locationWindows are how far back Load looks for the latest checks: the
-// last two hours first, which hold them unless a location or the decider
-// has been silent longer, then the whole raw window of 24 hours.
-var locationWindows = []time.Duration{2 * time.Hour, 24 * time.Hour}
+// locationMemo remembers, for a setup with several locations, each
+// service's two latest verdicts and each location's latest check of it,
+// and how far each day's check file has been read, so that a Loader
+// called every cycle reads only the lines appended since the last call.
+// It keeps a handful of results per service and location, however many
+// checks there are.
+type locationMemo struct {
+	dir, key string                  // the data folder, and the services and locations; another starts over
+	files    map[string]*locationDay // by date: what has been read of it
+	services map[string]bool         // the services kept
+	verdicts map[string]*verdictTimes
+	last     map[string][]uptime.Result // service → its latest check from each location, in configuration order
+}
 
-// loadLocations gives each service of a setup with several locations
-// what each location last saw of it and the latest verdict's note.
-// A location's check belongs to the latest cycle when it is newer than
-// the verdict before the latest: every check of a cycle is made after the
-// previous verdict, which is dated by its own latest check (package
-// quorum; the runner sets aside any check not newer).
-func loadLocations(store *history.Store, cfg *config.Config, services []Service, now time.Time) error {
+type locationDay struct {
+	info os.FileInfo
+	next int64
+}
+
+// verdictTimes are the times of a service's two latest verdicts and the
+// latest's note.
+type verdictTimes struct {
+	latest, previous time.Time
+	note             string
+}
+
+// load gives each service (of a setup with several locations) what each
+// configured location last saw of it in the last 24 hours and the latest
+// verdict's note. A location's check belongs to the latest cycle when it
+// is newer than the verdict before the latest: every check of a cycle is
+// made after the previous verdict, which is dated by its own latest check
+// (package quorum; the runner sets aside any check not newer).
+func (m *locationMemo) load(store *history.Store, dataDir string, cfg *config.Config, services []Service, now time.Time) error {
 	if !cfg.MultiLocation() || len(services) == 0 {
 		return nil
 	}
-	index := make(map[string]int, len(services))
-	for i, s := range services {
-		index[s.Name] = i
+	key := strings.Join(cfg.LocationNames(), "\x00") + "\x01"
+	for _, s := range services {
+		key += s.Name + "\x00"
 	}
-	byName := make(map[string]uptime.Service, len(cfg.Services))
-	for _, svc := range cfg.Services {
-		byName[svc.Name] = svc
+	if m.files == nil || m.dir != dataDir || m.key != key {
+		m.reset(dataDir, key, services)
 	}
 	locIndex := make(map[string]int, len(cfg.Locations))
 	for i, l := range cfg.Locations {
 		locIndex[l.Name] = i
 	}
-	type verdicts struct {
-		latest, previous time.Time
-		note             string
+	from := now.Add(-24 * time.Hour)
+	dates := []time.Time{from.Truncate(24 * time.Hour), now.Truncate(24 * time.Hour)}
+	if dates[0].Equal(dates[1]) {
+		dates = dates[1:]
 	}
-	to := now.Add(time.Millisecond) // a check made at now counts
-	for _, back := range locationWindows {
-		v := make([]verdicts, len(services))
-		last := make([][]uptime.Result, len(services))
-		for i := range last {
-			last[i] = make([]uptime.Result, len(cfg.Locations))
+	replaced, err := m.read(store, dataDir, dates, locIndex)
+	if replaced && err == nil {
+		// A file was replaced or cut: what was read of it may be gone.
+		m.reset(dataDir, key, services)
+		_, err = m.read(store, dataDir, dates, locIndex)
+	}
+	if err != nil {
+		m.reset(dataDir, key, services)
+		return err
+	}
+	byName := make(map[string]uptime.Service, len(cfg.Services))
+	for _, svc := range cfg.Services {
+		byName[svc.Name] = svc
+	}
+	for i := range services {
+		v := m.verdicts[services[i].Name]
+		if v == nil || v.latest.Before(from) {
+			v = &verdictTimes{}
 		}
-		from := now.Add(-back)
-		_, err := store.Scan(from, to, func(r uptime.Result) error {
-			i, ok := index[r.Service]
-			if !ok {
-				return nil
+		last := m.last[services[i].Name]
+		list := make([]LocationCheck, len(cfg.Locations))
+		for l, loc := range cfg.Locations {
+			can, _ := loc.Checks(byName[services[i].Name])
+			var c uptime.Result
+			if last != nil && !last[l].Time.Before(from) {
+				c = last[l]
 			}
-			switch vi := &v[i]; {
-			case r.Time.After(vi.latest):
-				vi.previous, vi.latest, vi.note = vi.latest, r.Time, r.Note
-			case r.Time.After(vi.previous) && r.Time.Before(vi.latest):
-				vi.previous = r.Time
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+			list[l] = LocationCheck{Name: loc.Name, Checks: can, Last: c,
+				Answered: can && !c.Time.IsZero() && c.Time.After(v.previous)}
 		}
-		_, err = store.ScanLocated(from, to, func(r uptime.Result) error {
-			i, ok := index[r.Service]
-			l, known := locIndex[r.Location]
-			if ok && known && !r.Time.Before(last[i][l].Time) {
-				last[i][l] = r
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		complete := true
-		for i := range services {
-			svc := byName[services[i].Name]
-			list := make([]LocationCheck, len(cfg.Locations))
-			for l, loc := range cfg.Locations {
-				can, _ := loc.Checks(svc)
-				c := last[i][l]
-				list[l] = LocationCheck{Name: loc.Name, Checks: can, Last: c,
-					Answered: can && !c.Time.IsZero() && c.Time.After(v[i].previous)}
-				if can && c.Time.IsZero() {
-					complete = false
-				}
-			}
-			if v[i].previous.IsZero() {
-				complete = false // the previous verdict may be further back
-			}
-			services[i].Locations, services[i].Note = list, v[i].note
-		}
-		if complete {
-			break
-		}
+		services[i].Locations, services[i].Note = list, v.note
 	}
 	return nil
+}
+
+func (m *locationMemo) reset(dataDir, key string, services []Service) {
+	*m = locationMemo{dir: dataDir, key: key, files: map[string]*locationDay{}, services: map[string]bool{},
+		verdicts: map[string]*verdictTimes{}, last: map[string][]uptime.Result{}}
+	for _, s := range services {
+		m.services[s.Name] = true
+	}
+}
+
+// read adds the lines appended to the dates' files since the last read;
+// replaced is true when a file is not the one read before, or shorter.
+func (m *locationMemo) read(store *history.Store, dataDir string, dates []time.Time, locIndex map[string]int) (replaced bool, err error) {
+	keep := map[string]bool{}
+	for _, day := range dates {
+		date := day.Format(time.DateOnly)
+		keep[date] = true
+		info, err := os.Stat(checkPath(dataDir, date))
+		rd := m.files[date]
+		switch {
+		case err != nil && rd != nil:
+			return true, nil // gone since it was read
+		case err != nil:
+			continue // not written yet, or unreadable: a scan would read nothing either
+		case rd == nil:
+			rd = &locationDay{}
+			m.files[date] = rd
+		case !os.SameFile(rd.info, info) || info.Size() < rd.next:
+			return true, nil
+		case info.Size() == rd.next:
+			rd.info = info
+			continue
+		}
+		rd.info = info
+		next, _, err := store.ScanDayAll(day, rd.next, func(r uptime.Result) error {
+			if !m.services[r.Service] {
+				return nil
+			}
+			if r.Location == "" {
+				m.verdict(r)
+			} else if l, ok := locIndex[r.Location]; ok {
+				m.check(r, l, len(locIndex))
+			}
+			return nil
+		})
+		rd.next = next
+		if err != nil {
+			return false, err
+		}
+	}
+	for date := range m.files {
+		if !keep[date] {
+			delete(m.files, date)
+		}
+	}
+	return false, nil
+}
+
+// verdict keeps a verdict's time if it is one of its service's two latest.
+func (m *locationMemo) verdict(r uptime.Result) {
+	v := m.verdicts[r.Service]
+	if v == nil {
+		v = &verdictTimes{}
+		m.verdicts[r.Service] = v
+	}
+	switch {
+	case r.Time.After(v.latest):
+		v.previous, v.latest, v.note = v.latest, r.Time, r.Note
+	case r.Time.After(v.previous) && r.Time.Before(v.latest):
+		v.previous = r.Time
+	}
+}
+
+// check keeps location l's check if it is its latest of the service.
+func (m *locationMemo) check(r uptime.Result, l, locations int) {
+	last := m.last[r.Service]
+	if last == nil {
+		last = make([]uptime.Result, locations)
+		m.last[r.Service] = last
+	}
+	if !r.Time.Before(last[l].Time) {
+		r.Detail = "" // remote text, never shown, not kept
+		last[l] = r
+	}
 }
 
 // locationView is one row of a service page's Locations table.

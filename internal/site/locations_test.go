@@ -3,6 +3,10 @@ package site
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -70,29 +74,7 @@ func locationsFixture(t *testing.T, cycles []map[string]locCycle) (*config.Confi
 	st := tracker.New()
 	for k, cycle := range cycles {
 		start := fixedNow.Add(-30*time.Second - time.Duration(len(cycles)-1-k)*time.Minute)
-		var checks []uptime.Result
-		for li, loc := range cfg.LocationNames() {
-			for _, svc := range cfg.Services {
-				status := cycle[svc.Name][loc]
-				if status == "" {
-					continue
-				}
-				r := uptime.Result{Time: start.Add(time.Duration(li) * time.Second), Service: svc.Name, Status: status,
-					Code: 200, MS: 80 + int64(li)*70, Attempts: 1, Location: loc}
-				if status == uptime.Down {
-					r.Code, r.MS, r.Error, r.Detail, r.Attempts = 0, 3000, uptime.ErrConnect, xssDetail, 3
-				}
-				checks = append(checks, r)
-			}
-		}
-		verdicts := quorum.DecideAmong(cfg.Services, cfg.LocationNames(), cfg.Checkers, checks)
-		if err := store.Append(append(checks, verdicts...)); err != nil {
-			t.Fatal(err)
-		}
-		if err := store.AddToRollups(verdicts, time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range verdicts {
+		for _, v := range writeLocationCycle(t, store, cfg, start, cycle) {
 			if v.Status != uptime.Up {
 				t.Fatalf("fixture cycle %d: %s is %s (%s), want every verdict up", k, v.Service, v.Status, v.Note)
 			}
@@ -100,6 +82,36 @@ func locationsFixture(t *testing.T, cycles []map[string]locCycle) (*config.Confi
 		}
 	}
 	return cfg, dir, st
+}
+
+// writeLocationCycle appends one cycle starting at start, as the runner
+// writes it: each location's checks, a second apart, then the quorum's
+// verdicts, which it returns.
+func writeLocationCycle(t *testing.T, store *history.Store, cfg *config.Config, start time.Time, cycle map[string]locCycle) []uptime.Result {
+	t.Helper()
+	var checks []uptime.Result
+	for li, loc := range cfg.LocationNames() {
+		for _, svc := range cfg.Services {
+			status := cycle[svc.Name][loc]
+			if status == "" {
+				continue
+			}
+			r := uptime.Result{Time: start.Add(time.Duration(li) * time.Second), Service: svc.Name, Status: status,
+				Code: 200, MS: 80 + int64(li)*70, Attempts: 1, Location: loc}
+			if status == uptime.Down {
+				r.Code, r.MS, r.Error, r.Detail, r.Attempts = 0, 3000, uptime.ErrConnect, xssDetail, 3
+			}
+			checks = append(checks, r)
+		}
+	}
+	verdicts := quorum.DecideAmong(cfg.Services, cfg.LocationNames(), cfg.Checkers, checks)
+	if err := store.Append(append(checks, verdicts...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AddToRollups(verdicts, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	return verdicts
 }
 
 // threeLocations: eu-west's route to sefaria.org is cut (down, below the
@@ -227,6 +239,58 @@ func TestLoadLocations(t *testing.T) {
 	}
 }
 
+// A Loader called every cycle reads only what was appended, and knows
+// what a fresh Load knows: ap-south answering again, eu-west going quiet.
+func TestLoaderLocationsResume(t *testing.T) {
+	cfg, dir, st := locationsFixture(t, threeLocations)
+	var loader Loader
+	if _, err := loader.Load(cfg, dir, st, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+	store := history.New(dir)
+	next := map[string]locCycle{"sefaria.org": {"us-east": uptime.Up, "ap-south": uptime.Down}, "Linker": {"us-east": uptime.Up, "eu-west": uptime.Up}}
+	writeLocationCycle(t, store, cfg, fixedNow.Add(30*time.Second), next)
+	later := fixedNow.Add(time.Minute)
+	got, err := loader.Load(cfg, dir, st, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Load(cfg, dir, st, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Services {
+		g, w := got.Services[i], want.Services[i]
+		if !reflect.DeepEqual(g.Locations, w.Locations) || g.Note != w.Note {
+			t.Errorf("%s: the Loader's\n%+v %q\nwant a fresh Load's\n%+v %q", w.Name, g.Locations, g.Note, w.Locations, w.Note)
+		}
+	}
+	web := want.Services[0]
+	if web.Note != "Down from 1 of 3 locations: ap-south; no answer from eu-west" ||
+		!web.Locations[2].Answered || web.Locations[1].Answered || web.Locations[1].Last.Status != uptime.Down {
+		t.Errorf("sefaria.org a cycle later: %+v %q", web.Locations, web.Note)
+	}
+	// A check file replaced (a checkout of data/) is read again.
+	path := filepath.Join(dir, history.ChecksDir, fixedNow.Format(time.DateOnly)+".jsonl")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, err := loader.Load(cfg, dir, st, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again.Services[0].Locations, web.Locations) {
+		t.Errorf("after the file was replaced: %+v, want %+v", again.Services[0].Locations, web.Locations)
+	}
+}
+
 // A location that never answered in the last 24 hours reads "No answer"
 // without a time; an inconclusive verdict's kind reads as the monitor's
 // shortfall, never the service's.
@@ -261,4 +325,70 @@ func TestLocationViews(t *testing.T) {
 	if locationViews(Service{}) != nil {
 		t.Error("a single-location service has location rows")
 	}
+}
+
+// BenchmarkLoadLocations100x3 is what a render of 100 services checked
+// from three locations every minute pays for the Locations tables: today's
+// check file so far (10:15, some 250,000 lines) read for the latest
+// checks and verdicts.
+func BenchmarkLoadLocations100x3(b *testing.B) {
+	var toml strings.Builder
+	toml.WriteString("[settings]\nquorum = 2\n[[location]]\nname = \"a\"\n[[location]]\nname = \"b\"\nurl = \"http://10.0.0.2:9464\"\n[[location]]\nname = \"c\"\nurl = \"http://10.0.0.3:9464\"\n")
+	for i := range 100 {
+		fmt.Fprintf(&toml, "[[service]]\nname = \"service %03d\"\nurl = \"https://example.org/%d\"\n", i, i)
+	}
+	cfg, err := config.Parse("bench.toml", []byte(toml.String()), func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	store := history.New(dir)
+	today := fixedNow.Truncate(24 * time.Hour)
+	for at := today; !at.After(fixedNow); at = at.Add(time.Minute) {
+		var lines []uptime.Result
+		for _, svc := range cfg.Services {
+			for li, loc := range cfg.LocationNames() {
+				lines = append(lines, uptime.Result{Time: at.Add(time.Duration(li) * time.Second), Service: svc.Name, Status: uptime.Up, Code: 200, MS: 100, Attempts: 1, Location: loc})
+			}
+			lines = append(lines, uptime.Result{Time: at.Add(2 * time.Second), Service: svc.Name, Status: uptime.Up, Code: 200, MS: 100, Attempts: 1})
+		}
+		if err := store.Append(lines); err != nil {
+			b.Fatal(err)
+		}
+	}
+	services := make([]Service, len(cfg.Services))
+	for i, svc := range cfg.Services {
+		services[i].Name = svc.Name
+	}
+	b.Run("cold", func(b *testing.B) {
+		for b.Loop() {
+			if err := new(locationMemo).load(store, dir, cfg, services, fixedNow); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// A Loader's memo a cycle later: one cycle's lines appended.
+	b.Run("cycle", func(b *testing.B) {
+		var m locationMemo
+		if err := m.load(store, dir, cfg, services, fixedNow); err != nil {
+			b.Fatal(err)
+		}
+		at := fixedNow
+		for b.Loop() {
+			at = at.Add(time.Minute)
+			b.StopTimer()
+			var lines []uptime.Result
+			for _, svc := range cfg.Services {
+				lines = append(lines, uptime.Result{Time: at, Service: svc.Name, Status: uptime.Up, Location: "a"},
+					uptime.Result{Time: at, Service: svc.Name, Status: uptime.Up})
+			}
+			if err := store.Append(lines); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if err := m.load(store, dir, cfg, services, at); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
