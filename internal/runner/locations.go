@@ -103,8 +103,11 @@ func (r *Runner) locate(ctx context.Context, svc uptime.Service) (verdict uptime
 	checks := r.Locate(ctx, svc)
 	verdicts := quorum.DecideAmong([]uptime.Service{svc}, r.Config.LocationNames(), r.Config.Checkers, checks)
 	if len(verdicts) == 0 {
-		return uptime.Result{Time: start, Service: svc.Name, Status: uptime.Inconclusive, Error: uptime.ErrNoQuorum,
-			Note: "no answer from " + strings.Join(r.checkers(svc), ", ")}, nil
+		note := "no answer from " + strings.Join(r.checkers(svc), ", ")
+		if len(r.checkers(svc)) == 0 {
+			note = "no location can check it" // e.g. only blackbox_exporters, and an async check
+		}
+		return uptime.Result{Time: start, Service: svc.Name, Status: uptime.Inconclusive, Error: uptime.ErrNoQuorum, Note: note}, nil
 	}
 	if r.Config.MultiLocation() {
 		located = slices.DeleteFunc(checks, func(c uptime.Result) bool { return c.Location == "" || c.Service != svc.Name })
