@@ -57,17 +57,22 @@ name = "ap-south"
 		stderr  []string // in the flow's log
 		note    string   // the verdict line's note
 		verdict string
-		slack   int // messages Slack holds after the cycle
+		slack   int      // messages Slack holds after the cycle
+		page    []string // in the rendered services/web.html
 	}{
-		{name: "all up", up: true, verdict: "up"},
+		{name: "all up", up: true, verdict: "up", page: []string{"<h2 id=\"locations\">Locations</h2>", "> Operational</p>"}},
 		{name: "one location's file missing: no DOWN, and it is named", up: true, skip: []string{"eu-west"},
 			stderr: []string{"location missing from the vote: no results file", "location=eu-west"},
-			note:   "no answer from eu-west", verdict: "up"},
+			note:   "no answer from eu-west", verdict: "up",
+			page: []string{"> Operational</p>", `<span class="watch">No answer from eu-west</span>`,
+				`<bdi>eu-west</bdi></th><td data-label="Status"><span class="s-unknown"><span class="icon" aria-hidden="true">–</span> No answer</span>`}},
 		{name: "target stopped, but only one location reported: inconclusive", skip: []string{"us-east", "eu-west"},
-			note: "Only 1 of 3 locations could tell, quorum 2; down from ap-south; no answer from us-east, eu-west", verdict: "inconclusive"},
+			note: "Only 1 of 3 locations could tell, quorum 2; down from ap-south; no answer from us-east, eu-west", verdict: "inconclusive",
+			page: []string{"> Operational</p>", `<span class="watch">Only 1 of 3 locations could tell, quorum 2; down from ap-south; no answer from us-east, eu-west</span>`}},
 		{name: "target stopped: first agreed failure, below the threshold", verdict: "down"},
 		{name: "target stopped: the threshold is reached, one DOWN", verdict: "down", slack: 1},
-		{name: "still down with a location missing: nothing new", skip: []string{"ap-south"}, note: "no answer from ap-south", verdict: "down", slack: 1},
+		{name: "still down with a location missing: nothing new", skip: []string{"ap-south"}, note: "no answer from ap-south", verdict: "down", slack: 1,
+			page: []string{"> Down</p>", `<span class="watch">No answer from ap-south</span>`}},
 		{name: "restored: one RECOVERED", up: true, verdict: "up", slack: 2},
 	}
 	for i, c := range cycles {
@@ -92,6 +97,15 @@ name = "ap-south"
 		if !strings.Contains(v, `"status":"`+c.verdict+`"`) || c.note != "" && !strings.Contains(v, `"note":"`+c.note+`"`) ||
 			c.note == "" && strings.Contains(v, `"note"`) {
 			t.Errorf("cycle %d (%s): verdict line = %s, want status %s and note %q", i, c.name, v, c.verdict, c.note)
+		}
+		html, err := os.ReadFile(filepath.Join(site, "services", "web.html"))
+		if err != nil {
+			t.Fatalf("cycle %d (%s): %v", i, c.name, err)
+		}
+		for _, want := range c.page {
+			if !strings.Contains(string(html), want) {
+				t.Errorf("cycle %d (%s): services/web.html lacks %q", i, c.name, want)
+			}
 		}
 		slack.mu.Lock()
 		got := len(slack.accepted)

@@ -10,6 +10,7 @@ import (
 var required = []string{
 	"layout.html", "index.html", "service.html", "notices.html", // pages and their shared parts
 	"history.html", "incidents.html", // the incident history pages and the incident views the pages share
+	"locations.html",                        // what each [[location]] saw, on the service pages
 	"badge.svg",                             // badges/<slug>.svg and <slug>-uptime.svg
 	"style.css", "status.js", "favicon.svg", // copied as they are
 }

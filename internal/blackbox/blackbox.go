@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/Sefaria/statusgen/internal/config"
 	"github.com/Sefaria/statusgen/internal/probe"
 	"github.com/Sefaria/statusgen/internal/uptime"
 )
@@ -38,34 +39,10 @@ type Client struct {
 	Now      func() time.Time // nil: time.Now
 }
 
-// Eligible reports whether the exporter can check svc as statusgen would:
-// a plain GET whose success a module can judge alone. Anything the module
-// cannot know (headers, a body, an expected answer, a non-2xx status, an
-// async task) would make its vote mean something else, and a URL's query
-// may hold a secret that must not leave for another host. why says what
-// keeps svc out.
+// Eligible reports whether the exporter can check svc as statusgen would
+// (config.Location.Checks has the rule); why says what keeps svc out.
 func Eligible(svc uptime.Service) (ok bool, why string) {
-	u, err := url.Parse(svc.URL)
-	switch {
-	case svc.CheckType != "" && svc.CheckType != uptime.CheckHTTP:
-		return false, "an async check: blackbox_exporter makes one request"
-	case svc.Method != "" && svc.Method != http.MethodGet:
-		return false, "method " + svc.Method + ": a module sets the method"
-	case len(svc.Headers) > 0:
-		return false, "request headers: a module sets them, and they may be secrets"
-	case svc.Body != "":
-		return false, "a request body: a module sets it"
-	case svc.ExpectBody != "" || svc.ExpectJSON != nil:
-		return false, "a body assertion: the module cannot know it"
-	case err != nil || u.RawQuery != "" || u.ForceQuery || u.User != nil:
-		return false, "its URL has a query or credentials, which must not leave for another host"
-	}
-	for _, code := range svc.ExpectedStatus {
-		if code < 200 || code > 299 {
-			return false, "an expected status outside 2xx: a module judges by its own list"
-		}
-	}
-	return true, ""
+	return config.Location{Kind: config.KindBlackbox}.Checks(svc)
 }
 
 // Probe asks the exporter to probe svc's URL within ctx's deadline and

@@ -97,22 +97,39 @@ module = "http_2xx"
 		down, picky   bool
 		kill          string
 		want, notWant []*regexp.Regexp
-		votes         map[string][]string // service → locations with a check recorded this cycle
+		votes         map[string][]string         // service → locations with a check recorded this cycle
+		pages         map[string][]*regexp.Regexp // site file → what it must say
 	}{
 		{name: "all up",
-			notWant: res(`DOWN`, `RECOVERED`, `missing`),
-			votes:   map[string][]string{"Web": {"eu-west", "us-east", "ap-south", "bbx"}, "API": {"eu-west", "us-east", "ap-south"}}},
+			// The exporter cannot check API (it sends a header): it is out
+			// of API's vote, never a missing one.
+			notWant: res(`DOWN`, `RECOVERED`, `missing`, `no answer`),
+			votes:   map[string][]string{"Web": {"eu-west", "us-east", "ap-south", "bbx"}, "API": {"eu-west", "us-east", "ap-south"}},
+			pages: map[string][]*regexp.Regexp{
+				"services/api.html": res(`<bdi>bbx</bdi></th><td data-label="Status"><span class="s-unknown"><span class="icon" aria-hidden="true">–</span> Not checked from here</span>`,
+					`<bdi>ap-south</bdi></th><td data-label="Status"><span class="s-up">`),
+				"services/web.html": res(`<bdi>bbx</bdi></th><td data-label="Status"><span class="s-up">`),
+			}},
 		{name: "only the exporter sees Web fail", picky: true,
 			want:    res(`(?m)^Web\s+up\b`, `Web: Down from 1 of 4 locations: bbx`),
 			notWant: res(`DOWN`),
-			votes:   map[string][]string{"Web": {"eu-west", "us-east", "ap-south", "bbx"}, "API": {"eu-west", "us-east", "ap-south"}}},
+			votes:   map[string][]string{"Web": {"eu-west", "us-east", "ap-south", "bbx"}, "API": {"eu-west", "us-east", "ap-south"}},
+			pages: map[string][]*regexp.Regexp{
+				"services/web.html": res(`<p class="state s-up">.*Operational</p>`, `<span class="watch">Down from 1 of 4 locations: bbx</span>`,
+					`<bdi>bbx</bdi></th><td data-label="Status"><span class="s-down"><span class="icon" aria-hidden="true">✖</span> Down</span> · Unexpected response \(HTTP 503\)`),
+				"index.html": res(`<span class="watch">Down from 1 of 4 locations: bbx</span>`, `All systems operational`),
+			}},
 		{name: "everyone sees it fail", down: true,
 			want: res(`DOWN Web since \S+ \(1 failed checks, status, from eu-west, us-east, ap-south, bbx\)`,
 				`DOWN API since \S+ \(1 failed checks, status, from eu-west, us-east, ap-south\)`)},
 		{name: "an agent is killed, then the target recovers", kill: "ap-south",
 			want:    res(`RECOVERED Web`, `RECOVERED API`, `locations missing from the vote.*ap-south`, `location did not answer some checks.*location=ap-south`),
 			notWant: res(`DOWN`),
-			votes:   map[string][]string{"Web": {"eu-west", "us-east", "bbx"}, "API": {"eu-west", "us-east"}}},
+			votes:   map[string][]string{"Web": {"eu-west", "us-east", "bbx"}, "API": {"eu-west", "us-east"}},
+			pages: map[string][]*regexp.Regexp{
+				"services/api.html": res(`<span class="watch">No answer from ap-south</span>`,
+					`<bdi>ap-south</bdi></th><td data-label="Status"><span class="s-unknown"><span class="icon" aria-hidden="true">–</span> No answer</span>.*last answered <time`),
+			}},
 	} {
 		down.Store(step.down)
 		picky.Store(step.picky)
@@ -145,9 +162,28 @@ module = "http_2xx"
 				}
 			}
 		}
+		checkPages(t, fmt.Sprintf("cycle %d (%s)", i, step.name), w.site, step.pages)
 		for _, secret := range []string{agentToken, "api-key-secret-9"} {
 			if strings.Contains(all, secret) || strings.Contains(strings.Join(mapValues(dataTree(t, w.data)), ""), secret) {
 				t.Errorf("cycle %d: %q in the output or data/", i, secret)
+			}
+		}
+	}
+}
+
+// checkPages reads the site files once wrote and wants each pattern in
+// its file.
+func checkPages(t *testing.T, what, site string, pages map[string][]*regexp.Regexp) {
+	t.Helper()
+	for name, want := range pages {
+		b, err := os.ReadFile(filepath.Join(site, name))
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+			continue
+		}
+		for _, re := range want {
+			if !re.Match(b) {
+				t.Errorf("%s: %s lacks %q", what, name, re)
 			}
 		}
 	}

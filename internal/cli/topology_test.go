@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -19,10 +20,12 @@ import (
 // TestQuorumAcrossNetworkNamespaces: three locations, each a network
 // namespace with its own link to this machine, run `statusgen agent`; the
 // target listens on an address each reaches over its own link; `once`
-// decides with quorum 2. One location's route cut is a note and no DOWN;
-// the target failing is one DOWN naming the three; a killed agent's vote
-// is missing and nothing else changes; the target's return is one
-// RECOVERED.
+// decides with quorum 2, the real binary, which renders the site. One
+// location's route cut is a note and no DOWN, and the service page says
+// "Down from 1 of 3 locations" beside an unchanged Operational; the
+// target failing is one DOWN naming the three; a killed agent's vote is
+// missing, nothing else changes and the page says it gave no answer; the
+// target's return is one RECOVERED.
 func TestQuorumAcrossNetworkNamespaces(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and sets up network namespaces")
@@ -107,20 +110,27 @@ func TestQuorumAcrossNetworkNamespaces(t *testing.T) {
 		agents[l.name] = cmd
 	}
 
-	env := map[string]string{AgentTokenEnv: agentToken}
 	downs, recovered := 0, 0
+	const page = "services/web.html"
+	noAnswer := regexp.QuoteMeta(`<bdi>ap-south</bdi></th><td data-label="Status"><span class="s-unknown"><span class="icon" aria-hidden="true">–</span> No answer</span>`)
 	for i, step := range []struct {
-		name    string
-		do      func()
-		want    []string
-		notWant []string
+		name              string
+		do                func()
+		want              []string
+		notWant           []string
+		onPage, notOnPage []string // in services/web.html as the binary wrote it
 	}{
 		{name: "all up", do: func() {},
-			want: []string{`(?m)^Web\s+up\b`}, notWant: []string{`Down from`, `no answer`}},
+			want: []string{`(?m)^Web\s+up\b`}, notWant: []string{`Down from`, `no answer`},
+			onPage: []string{`<h2 id="locations">Locations</h2>`}, notOnPage: []string{`class="watch"`, `No answer`}},
 		{name: "eu-west's route to the target is cut",
 			do:      func() { ip("-n", locs[0].ns, "route", "replace", "unreachable", target+"/32") },
 			want:    []string{`(?m)^Web\s+up\b`, `Web: Down from 1 of 3 locations: eu-west`},
-			notWant: []string{`DOWN`}},
+			notWant: []string{`DOWN`},
+			onPage: []string{`<p class="state s-up"><span class="icon" aria-hidden="true">✔</span> Operational</p>`,
+				`<span class="watch">Down from 1 of 3 locations: eu-west</span>`,
+				`<bdi>eu-west</bdi></th><td data-label="Status"><span class="s-down"><span class="icon" aria-hidden="true">✖</span> Down</span> · Service unreachable`},
+			notOnPage: []string{`No answer`}},
 		{name: "the route is back and the target fails",
 			do: func() {
 				ip("-n", locs[0].ns, "route", "replace", target+"/32", "via", locs[0].hostIP)
@@ -133,15 +143,36 @@ func TestQuorumAcrossNetworkNamespaces(t *testing.T) {
 				agents["ap-south"].Process.Wait()
 			},
 			want:    []string{`(?m)^Web\s+down\b`, `locations missing from the vote: ap-south`},
-			notWant: []string{`DOWN`, `RECOVERED`}},
+			notWant: []string{`DOWN`, `RECOVERED`},
+			onPage:  []string{`<span class="watch">No answer from ap-south</span>`, noAnswer + `.*last answered <time datetime="`}},
 		{name: "the target is back", do: func() { down.Store(false) },
-			want: []string{`RECOVERED Web`}},
+			want: []string{`RECOVERED Web`},
+			onPage: []string{`<p class="state s-up"><span class="icon" aria-hidden="true">✔</span> Operational</p>`,
+				`<span class="watch">No answer from ap-south</span>`, noAnswer}},
 	} {
 		step.do()
-		code, out, errOut := w.run(t, env, "once")
-		all := out + errOut
-		if code != ExitOK {
-			t.Fatalf("cycle %d (%s): once exit %d\n%s", i, step.name, code, all)
+		cmd := exec.Command(bin, "once", "--config", w.config, "--data", w.data, "--site", w.site)
+		cmd.Env = []string{AgentTokenEnv + "=" + agentToken, "PATH=" + os.Getenv("PATH")}
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		all := stdout.String() + stderr.String()
+		if err != nil {
+			t.Fatalf("cycle %d (%s): statusgen once: %v\n%s", i, step.name, err, all)
+		}
+		html, err := os.ReadFile(filepath.Join(w.site, page))
+		if err != nil {
+			t.Fatalf("cycle %d (%s): %v", i, step.name, err)
+		}
+		for _, p := range step.onPage {
+			if !regexp.MustCompile(p).Match(html) {
+				t.Errorf("cycle %d (%s): %s lacks %q", i, step.name, page, p)
+			}
+		}
+		for _, p := range step.notOnPage {
+			if regexp.MustCompile(p).Match(html) {
+				t.Errorf("cycle %d (%s): %s says %q", i, step.name, page, p)
+			}
 		}
 		for _, p := range step.want {
 			if !regexp.MustCompile(p).MatchString(all) {

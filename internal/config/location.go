@@ -176,3 +176,48 @@ func (t *table) baseURL(key string) string {
 	}
 	return s
 }
+
+// Checks reports whether the location can check svc as statusgen would;
+// why says what keeps it out. An agent runs every check type. A
+// blackbox_exporter makes a plain GET whose success its module judges
+// alone: anything the module cannot know (headers, a body, an expected
+// answer, a non-2xx status, an async task) would make its vote mean
+// something else, and a URL's query may hold a secret that must not leave
+// for another host. A location that cannot check a service is left out
+// of that service's vote, and its quorum counts only the others (package
+// quorum); the page says "Not checked from here".
+func (l Location) Checks(svc uptime.Service) (ok bool, why string) {
+	if l.Kind != KindBlackbox {
+		return true, ""
+	}
+	u, err := url.Parse(svc.URL)
+	switch {
+	case svc.CheckType != "" && svc.CheckType != uptime.CheckHTTP:
+		return false, "an async check: blackbox_exporter makes one request"
+	case svc.Method != "" && svc.Method != "GET":
+		return false, "method " + svc.Method + ": a module sets the method"
+	case len(svc.Headers) > 0:
+		return false, "request headers: a module sets them, and they may be secrets"
+	case svc.Body != "":
+		return false, "a request body: a module sets it"
+	case svc.ExpectBody != "" || svc.ExpectJSON != nil:
+		return false, "a body assertion: the module cannot know it"
+	case err != nil || u.RawQuery != "" || u.ForceQuery || u.User != nil:
+		return false, "its URL has a query or credentials, which must not leave for another host"
+	}
+	for _, code := range svc.ExpectedStatus {
+		if code < 200 || code > 299 {
+			return false, "an expected status outside 2xx: a module judges by its own list"
+		}
+	}
+	return true, ""
+}
+
+// Checkers says, for each location in order, whether it checks svc.
+func (c *Config) Checkers(svc uptime.Service) []bool {
+	out := make([]bool, len(c.Locations))
+	for i, l := range c.Locations {
+		out[i], _ = l.Checks(svc)
+	}
+	return out
+}

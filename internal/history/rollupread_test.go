@@ -207,3 +207,34 @@ func TestScanDayResumes(t *testing.T) {
 		t.Errorf("ScanDay after an Append = %d, %v, want %d, [a@10:02]", next, got, size)
 	}
 }
+
+// ScanDay sets the single locations' checks aside; ScanDayAll gives them
+// beside the verdicts, in file order, from the same offsets.
+func TestScanDayAllKeepsLocatedChecks(t *testing.T) {
+	s := New(t.TempDir())
+	day := at(t, "2026-11-24T00:00:00Z")
+	check := result(t, "2026-11-24T10:00:00Z", "a", uptime.Down, 5)
+	check.Location = "eu-west"
+	verdict := result(t, "2026-11-24T10:00:01Z", "a", uptime.Up, 5)
+	verdict.Note = "Down from 1 of 3 locations: eu-west"
+	if err := s.Append([]uptime.Result{check, verdict}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		scan func(time.Time, int64, func(uptime.Result) error) (int64, ScanStats, error)
+		want []string
+	}{
+		{"ScanDay", s.ScanDay, []string{"@10:00:01 Down from 1 of 3 locations: eu-west"}},
+		{"ScanDayAll", s.ScanDayAll, []string{"eu-west@10:00:00 ", "@10:00:01 Down from 1 of 3 locations: eu-west"}},
+	} {
+		var got []string
+		next, _, err := tc.scan(day, 0, func(r uptime.Result) error {
+			got = append(got, r.Location+"@"+r.Time.Format("15:04:05")+" "+r.Note)
+			return nil
+		})
+		if err != nil || next != int64(len(readFile(t, s.checkFile(day)))) || !slices.Equal(got, tc.want) {
+			t.Errorf("%s = %d, %q, %v; want the whole file and %q", tc.name, next, got, err, tc.want)
+		}
+	}
+}

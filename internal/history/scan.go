@@ -96,6 +96,17 @@ func (s *Store) scan(from, to time.Time, located bool, fn func(uptime.Result) er
 // 0. A torn or unfinished last line is not consumed. A missing file reads
 // as empty and returns offset. As Scan, it sets single locations' checks aside.
 func (s *Store) ScanDay(day time.Time, offset int64, fn func(uptime.Result) error) (next int64, st ScanStats, err error) {
+	return s.scanDay(day, offset, false, fn)
+}
+
+// ScanDayAll is ScanDay without setting anything aside: every valid line,
+// the verdicts and the single locations' checks alike, for a reader that
+// wants both from one pass over what was appended.
+func (s *Store) ScanDayAll(day time.Time, offset int64, fn func(uptime.Result) error) (next int64, st ScanStats, err error) {
+	return s.scanDay(day, offset, true, fn)
+}
+
+func (s *Store) scanDay(day time.Time, offset int64, all bool, fn func(uptime.Result) error) (next int64, st ScanStats, err error) {
 	path := s.checkFile(dayOf(day))
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
@@ -116,7 +127,7 @@ func (s *Store) ScanDay(day time.Time, offset int64, fn func(uptime.Result) erro
 		if !ok {
 			return false, nil
 		}
-		if r.Location != "" {
+		if r.Location != "" && !all {
 			st.Located++
 			return true, nil
 		}

@@ -35,6 +35,18 @@ import (
 // its Location: a single-location setup behaves exactly as without
 // locations.
 func Decide(services []uptime.Service, locations []string, results []uptime.Result) []uptime.Result {
+	return DecideAmong(services, locations, nil, results)
+}
+
+// DecideAmong is Decide where not every location can check every service
+// (a blackbox_exporter cannot run an async check): checkers(svc) says, in
+// locations' order, which can. The others are left out of that service's
+// vote as if they were not configured: they are never missing, never
+// counted in a note's "of N", and the quorum is at most the number of
+// locations that can check it, so that a service only two of three
+// locations can check is still confirmed down with quorum 3. nil checkers:
+// every location checks every service.
+func DecideAmong(services []uptime.Service, locations []string, checkers func(uptime.Service) []bool, results []uptime.Result) []uptime.Result {
 	index := make(map[string]int, len(locations))
 	for i, l := range locations {
 		index[l] = i
@@ -55,17 +67,33 @@ func Decide(services []uptime.Service, locations []string, results []uptime.Resu
 	}
 	out := make([]uptime.Result, 0, len(services))
 	for _, svc := range services {
-		if v, ok := decide(svc, locations, byService[svc.Name]); ok {
+		names, checks := locations, byService[svc.Name]
+		if checkers != nil {
+			names, checks = among(checkers(svc), locations, checks)
+		}
+		if v, ok := decide(svc, names, checks); ok {
 			out = append(out, v)
 		}
 	}
 	return out
 }
 
+// among keeps the locations that can check a service, and their checks.
+func among(can []bool, locations []string, checks []*uptime.Result) ([]string, []*uptime.Result) {
+	var names []string
+	var kept []*uptime.Result
+	for i, l := range locations {
+		if i < len(can) && can[i] {
+			names, kept = append(names, l), append(kept, checks[i])
+		}
+	}
+	return names, kept
+}
+
 // decide is one service's verdict; ok is false when no location checked it
 // at all, so a cycle that reached nobody records nothing for it.
 func decide(svc uptime.Service, locations []string, checks []*uptime.Result) (uptime.Result, bool) {
-	q := max(svc.Quorum, 1)
+	q := min(max(svc.Quorum, 1), max(len(checks), 1))
 	var down, up, degraded, missing []int
 	for i, c := range checks {
 		switch {

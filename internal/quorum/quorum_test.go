@@ -241,3 +241,53 @@ func TestDecideIgnoresStrayChecks(t *testing.T) {
 		t.Errorf("note = %q, want %q", got[0].Note, want)
 	}
 }
+
+// A location that cannot check a service (a blackbox_exporter and the
+// async Linker) is out of that service's vote: never "no answer", not in
+// a note's "of N", and the quorum shrinks to the locations that can.
+func TestDecideAmongLeavesOutLocationsThatCannotCheck(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	linker := uptime.Service{Name: "Linker", Quorum: 3, CheckType: uptime.CheckAsyncTwoPhase}
+	web := uptime.Service{Name: "Web", Quorum: 3}
+	checkers := func(svc uptime.Service) []bool {
+		return []bool{true, true, svc.Name != "Linker"} // ap-south is a blackbox_exporter
+	}
+	check := func(service, loc string, st uptime.Status) uptime.Result {
+		r := uptime.Result{Time: at, Service: service, Status: st, Location: loc}
+		if st == uptime.Down {
+			r.Error = uptime.ErrConnect
+		}
+		return r
+	}
+	tests := []struct {
+		name    string
+		results []uptime.Result
+		status  uptime.Status
+		note    string
+	}{
+		{"both that can check agree: down at quorum 2 of 2", []uptime.Result{
+			check("Linker", "us-east", D), check("Linker", "eu-west", D)}, D, ""},
+		{"one of the two down: a note of 2", []uptime.Result{
+			check("Linker", "us-east", U), check("Linker", "eu-west", D)}, U, "Down from 1 of 2 locations: eu-west"},
+		{"the one that cannot check is never missing", []uptime.Result{
+			check("Linker", "us-east", U), check("Linker", "eu-west", U)}, U, ""},
+		{"a stray check from it does not vote", []uptime.Result{
+			check("Linker", "us-east", U), check("Linker", "eu-west", U), check("Linker", "ap-south", D)}, U, ""},
+		{"one of the two silent: too few", []uptime.Result{
+			check("Linker", "us-east", D)}, I, "Only 1 of 2 locations could tell, quorum 2; down from us-east; no answer from eu-west"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := DecideAmong([]uptime.Service{linker}, three, checkers, tc.results)
+			if len(got) != 1 || got[0].Status != tc.status || got[0].Note != tc.note {
+				t.Fatalf("DecideAmong = %+v, want %s with note %q", got, tc.status, tc.note)
+			}
+		})
+	}
+	// A service every location checks keeps quorum 3 of 3.
+	got := DecideAmong([]uptime.Service{web}, three, checkers, []uptime.Result{
+		check("Web", "us-east", D), check("Web", "eu-west", D), check("Web", "ap-south", U)})
+	if len(got) != 1 || got[0].Status != U || got[0].Note != "Down from 2 of 3 locations: us-east, eu-west" {
+		t.Errorf("DecideAmong(Web) = %+v, want up with two of three down set aside", got)
+	}
+}

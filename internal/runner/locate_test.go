@@ -109,3 +109,60 @@ func TestRunDecidesLocatedChecks(t *testing.T) {
 		}
 	}
 }
+
+// A blackbox_exporter cannot check a service with headers: Run leaves it
+// out of that service's vote, so it is never "no answer" there, and the
+// quorum counts the two locations that can.
+func TestRunLeavesOutLocationsThatCannotCheck(t *testing.T) {
+	cfg := testConfig("web", "api")
+	cfg.Locations = []config.Location{{Name: "eu", Kind: config.KindAgent}, {Name: "us", Kind: config.KindAgent},
+		{Name: "bb", Kind: config.KindBlackbox, URL: "http://127.0.0.1:9115", Module: "http_2xx"}}
+	cfg.Services[1].Headers = []uptime.Header{{Name: "X-Api-Key", Value: "k", Secret: true}}
+	for i := range cfg.Services {
+		cfg.Services[i].Quorum, cfg.Services[i].FailureThreshold = 2, 1
+	}
+	plan := []uptime.Status{uptime.Up, uptime.Down} // eu's finding each cycle; the others find up
+	clock := &fakeClock{now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	var mu sync.Mutex
+	calls := map[string]int{}
+	r, _ := newTestRunner(t, cfg, nil, &recorder{accept: -1}, clock)
+	r.Locate = func(ctx context.Context, svc uptime.Service) []uptime.Result {
+		mu.Lock()
+		cycle := min(calls[svc.Name], len(plan)-1)
+		calls[svc.Name]++
+		mu.Unlock()
+		var out []uptime.Result
+		for _, loc := range cfg.Locations {
+			if ok, _ := loc.Checks(svc); !ok {
+				continue // as the cli's askers do: the exporter is not asked
+			}
+			st := uptime.Up
+			if loc.Name == "eu" {
+				st = plan[cycle]
+			}
+			out = append(out, uptime.Result{Time: clock.Now(), Service: svc.Name, Status: st, Code: 200, MS: 10, Attempts: 1, Location: loc.Name})
+		}
+		return out
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sleep := &wakeLog{r: r, clock: clock, cancel: cancel, stopAt: time.Date(2026, 11, 24, 10, 2, 0, 0, time.UTC)}
+	r.Sleep = sleep.Sleep
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	notes := map[string][]string{}
+	if _, err := history.New(r.DataDir).Scan(clock.Now().Add(-time.Hour), clock.Now().Add(time.Hour), func(res uptime.Result) error {
+		notes[res.Service] = append(notes[res.Service], string(res.Status)+" | "+res.Note)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for svc, want := range map[string][]string{
+		"web": {"up | ", "up | Down from 1 of 3 locations: eu"},
+		"api": {"up | ", "up | Down from 1 of 2 locations: eu"},
+	} {
+		if !slices.Equal(notes[svc], want) {
+			t.Errorf("%s's verdicts = %q, want %q", svc, notes[svc], want)
+		}
+	}
+}

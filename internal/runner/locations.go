@@ -33,7 +33,7 @@ func (r *Runner) decide(checks []uptime.Result) (verdicts, located []uptime.Resu
 		return checks, nil
 	}
 	checks = r.dropDecided(checks)
-	verdicts = quorum.Decide(cfg.Services, cfg.LocationNames(), checks)
+	verdicts = quorum.DecideAmong(cfg.Services, cfg.LocationNames(), cfg.Checkers, checks)
 	if !cfg.MultiLocation() {
 		return verdicts, nil
 	}
@@ -101,13 +101,27 @@ func (r *Runner) logLocations(rep *Report, checks []uptime.Result) {
 func (r *Runner) locate(ctx context.Context, svc uptime.Service) (verdict uptime.Result, located []uptime.Result) {
 	start := r.now().UTC()
 	checks := r.Locate(ctx, svc)
-	verdicts := quorum.Decide([]uptime.Service{svc}, r.Config.LocationNames(), checks)
+	verdicts := quorum.DecideAmong([]uptime.Service{svc}, r.Config.LocationNames(), r.Config.Checkers, checks)
 	if len(verdicts) == 0 {
-		return uptime.Result{Time: start, Service: svc.Name, Status: uptime.Inconclusive, Error: uptime.ErrNoQuorum,
-			Note: "no answer from " + strings.Join(r.Config.LocationNames(), ", ")}, nil
+		note := "no answer from " + strings.Join(r.checkers(svc), ", ")
+		if len(r.checkers(svc)) == 0 {
+			note = "no location can check it" // e.g. only blackbox_exporters, and an async check
+		}
+		return uptime.Result{Time: start, Service: svc.Name, Status: uptime.Inconclusive, Error: uptime.ErrNoQuorum, Note: note}, nil
 	}
 	if r.Config.MultiLocation() {
 		located = slices.DeleteFunc(checks, func(c uptime.Result) bool { return c.Location == "" || c.Service != svc.Name })
 	}
 	return verdicts[0], located
+}
+
+// checkers are the names of the locations that can check svc.
+func (r *Runner) checkers(svc uptime.Service) []string {
+	var names []string
+	for i, ok := range r.Config.Checkers(svc) {
+		if ok {
+			names = append(names, r.Config.Locations[i].Name)
+		}
+	}
+	return names
 }

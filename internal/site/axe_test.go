@@ -134,6 +134,10 @@ func TestAxe(t *testing.T) {
 	if err := Render(templates.FS, dir, fixtureInput(t)); err != nil {
 		t.Fatal(err)
 	}
+	// A site with three locations, beside it: the Locations tables.
+	if err := Render(templates.FS, filepath.Join(dir, "locations"), locationsInput(t)); err != nil {
+		t.Fatal(err)
+	}
 	var pages []string
 	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".html") {
@@ -146,7 +150,7 @@ func TestAxe(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(pages)
-	for _, kind := range []string{"index.html", "notices.html", "services/linker.html"} {
+	for _, kind := range []string{"index.html", "notices.html", "services/linker.html", "locations/services/sefaria-org.html"} {
 		if !slices.Contains(pages, kind) {
 			t.Fatalf("the rendered site lacks %s; pages = %v", kind, pages)
 		}

@@ -52,6 +52,8 @@ type Loader struct {
 	dir    string
 	cache  map[string]cachedDay // by date
 	recent recentChecks
+	// locations: what each [[location]] last saw, read as recent is
+	locations locationMemo
 }
 
 type cachedDay struct {
@@ -154,6 +156,12 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 			}
 		}
 		in.Services = append(in.Services, s)
+	}
+	l.mu.Lock()
+	err = l.locations.load(store, dataDir, cfg, in.Services, now)
+	l.mu.Unlock()
+	if err != nil {
+		return Input{}, fmt.Errorf("site: %w", err)
 	}
 	return in, nil
 }

@@ -36,6 +36,8 @@ func Phrase(kind uptime.ErrorKind, code int) string {
 		return "Task did not finish in time"
 	case uptime.ErrCanary, uptime.ErrInternal:
 		return "The monitor could not check"
+	case uptime.ErrNoQuorum:
+		return "Too few locations answered" // the monitor's vantage points, never the service, were short
 	}
 	return "Not responding correctly"
 }

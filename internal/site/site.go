@@ -55,6 +55,13 @@ type Service struct {
 	// answered (LastSuccess), else No data yet.
 	Failures    int
 	LastSuccess time.Time // the last up or degraded check; zero if none is on record
+
+	// With several [[location]]s: what each configured location last saw
+	// (see LocationCheck), and the latest verdict's note on what the
+	// quorum set aside ("Down from 1 of 3 locations: eu-west"), shown
+	// muted; it changes nothing else. Both empty with one location.
+	Locations []LocationCheck
+	Note      string
 }
 
 // Recent summarises one service's raw checks of the last 24 hours, taken

@@ -95,6 +95,7 @@ func TestPhrase(t *testing.T) {
 		{uptime.ErrNoTaskID, 202, "Not responding correctly"},
 		{uptime.ErrTaskFailed, 500, "Task failed"},
 		{uptime.ErrTaskTimeout, 202, "Task did not finish in time"},
+		{uptime.ErrNoQuorum, 0, "Too few locations answered"}, // the monitor's locations, never "unreachable"
 		{uptime.ErrorKind("<script>alert(1)</script>"), 0, "Not responding correctly"},
 	}
 	for _, tt := range tests {

@@ -67,6 +67,8 @@ type row struct {
 	LastMS     int64
 	Cause      string // the public phrase when confirmed down
 	Watch      string // the note on failures below the threshold, "" if none
+	LocNote    string // what the quorum set aside, "" if none (see Service.Note)
+	Locations  []locationView
 	Uptime     []uptimeCell
 
 	// Since and LastCheck as the templates show them, nil when zero.
@@ -87,7 +89,7 @@ type row struct {
 
 // shows is what a service page says of the condition, for the renderer's
 // rotation: a page whose condition or note changed is rewritten at once.
-func (r *row) shows() string { return r.Cond.Class + " " + r.Watch }
+func (r *row) shows() string { return r.Cond.Class + " " + r.Watch + " " + r.LocNote }
 
 // uptimeCell is one window's uptime: "99.95%", and "29 Nov" when the
 // service's data begins inside the window, which the figure then covers.
@@ -265,6 +267,7 @@ func newRow(s Service, in Input, now time.Time, w *window, g *grid, i int, incs 
 		}
 	}
 	r.Watch = watchNote(s)
+	r.LocNote, r.Locations = sentence(s.Note), locationViews(s)
 	ratio, ok := s.Recent.Uptime()
 	r.Uptime = append(r.Uptime, uptimeCell{"24 h", percent(ratio, ok), sinceIn(first, now.Add(-24*time.Hour), true, ok)})
 	sums := g.sums[i]

@@ -31,6 +31,9 @@ func TestNuHTMLChecker(t *testing.T) {
 	if err := Render(templates.FS, dir, timelineInput(t)); err != nil {
 		t.Fatal(err)
 	}
+	if err := Render(templates.FS, filepath.Join(dir, "locations"), locationsInput(t)); err != nil {
+		t.Fatal(err)
+	}
 	var files []string
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".html") || strings.HasSuffix(path, ".css") || strings.HasSuffix(path, ".svg")) {
