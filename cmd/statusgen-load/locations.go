@@ -251,6 +251,23 @@ func (w *cycleWatch) window(from, to int) (cpu cpuTime, checks int64, renders in
 
 func ticksMS(c cpuTime) float64 { return float64(c.user+c.system) * 1000 / float64(clockTicks()) }
 
+// procs are the processes startProc started, for fatal to end.
+var (
+	procsMu sync.Mutex
+	procs   []*proc
+)
+
+// killProcs ends every process startProc started that is still running.
+func killProcs() {
+	procsMu.Lock()
+	defer procsMu.Unlock()
+	for _, p := range procs {
+		if p.alive() {
+			p.cmd.Process.Kill()
+		}
+	}
+}
+
 // proc is one started statusgen process.
 type proc struct {
 	name   string
@@ -268,9 +285,15 @@ func startProc(name, bin string, watch io.Writer, env []string, args ...string) 
 		out = io.MultiWriter(p.logs, watch)
 	}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
+	// Nothing outlives the harness: not when it is interrupted, and not
+	// when fatal exits without running the deferred stops.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		fatal(err)
 	}
+	procsMu.Lock()
+	procs = append(procs, p)
+	procsMu.Unlock()
 	go func() {
 		p.cmd.Wait()
 		close(p.exited)

@@ -673,6 +673,7 @@ func rebuildRun() row {
 }
 
 func fatal(err error) {
+	killProcs()
 	if scratch != "" {
 		os.RemoveAll(scratch)
 	}
