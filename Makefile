@@ -38,9 +38,13 @@ serve: build
 # services side by side, each figure next to its twin
 # (docs/performance-https.md). LOAD_FLAGS scales the load run, e.g.
 # LOAD_FLAGS="-services 1000 -interval 20s -cycles 1" for a quick look.
+# LOCATION_FLAGS: then three `statusgen agent`s and a deciding `run` asking
+# them, beside a single-location `run` (docs/performance.md, "Several
+# locations"); LOCATION_FLAGS="-locations 3 -location-runs 1" is quicker.
 LOAD_FLAGS ?= -services 10000 -interval 60s -cycles 2
+LOCATION_FLAGS ?= -locations 3
 bench: build
-	$(GO) run ./cmd/statusgen-load -bin $(BIN) $(LOAD_FLAGS)
+	$(GO) run ./cmd/statusgen-load -bin $(BIN) $(LOAD_FLAGS) $(LOCATION_FLAGS)
 
 FUZZTIME ?= 10s
 # Each fuzz target briefly; a failing input is written to testdata/fuzz/.

@@ -5,8 +5,11 @@
 // first, each figure next to its twin and their ratio after; it
 // samples each runner's CPU from /proc/<pid>/stat and RSS from
 // /proc/<pid>/status, makes some services fail to time their Slack alerts,
-// then runs the Go benchmarks (medians of -count runs), and finally
-// rebuilds the rollups of a full-size history in a temporary folder.
+// then, with -locations N, runs N `statusgen agent`s and a deciding
+// `statusgen run` that asks them beside a single-location one
+// (locations.go), then runs the Go benchmarks (medians of -count runs),
+// and finally rebuilds the rollups of a full-size history in a temporary
+// folder.
 //
 // Everything any of them writes stays in one scratch folder that is
 // deleted at the very end. On ext4 without a journal (this project's CI
@@ -15,7 +18,7 @@
 // many times the usual kernel CPU; deleting between the measurements made
 // each one pay for the one before.
 //
-//	go run ./cmd/statusgen-load -bin bin/statusgen [-services 10000 -interval 60s -cycles 2 -schemes https,http]
+//	go run ./cmd/statusgen-load -bin bin/statusgen [-services 10000 -interval 60s -cycles 2 -schemes https,http] [-locations 3]
 package main
 
 import (
@@ -61,12 +64,28 @@ func main() {
 	rebuild := flag.Bool("rebuild", true, "rebuild 60 days × 100 services of rollups (8.6 M lines)")
 	benches := flag.Bool("bench", true, "run the Go benchmarks")
 	flag.StringVar(&runnerLog, "runner-log", "", "also write the runner's output to this file (with GODEBUG=gctrace=1, say)")
+	loadRun := flag.Bool("load", true, "run the single-location load runs (-services, -schemes)")
+	locations := flag.Int("locations", 0, "agents of the locations run (a deciding run asking them, a local run beside it); 0: none")
+	locQuorum := flag.Int("location-quorum", 2, "the locations run's quorum")
+	locServices := flag.Int("location-services", 1000, "https services of the locations run")
+	locInterval := flag.Duration("location-interval", 10*time.Second, "the locations run's interval")
+	locCycles := flag.Int("location-cycles", 3, "cycles measured in each locations run, after each runner's second render")
+	locSchemes := flag.String("location-schemes", "https,http", "how the agents listen, one locations run each, in turn")
+	locRuns := flag.Int("location-runs", 3, "locations runs per agent scheme (each figure is their median)")
 	flag.Parse()
 	var err error
 	if scratch, err = os.MkdirTemp("", "statusgen-load-"); err != nil {
 		fatal(err)
 	}
-	load := loadRuns(*bin, strings.Split(*schemes, ","), *services, *interval, *cycles)
+	ca := writeTLSMaterial()
+	var load []row
+	if *loadRun {
+		load = loadRuns(*bin, ca, strings.Split(*schemes, ","), *services, *interval, *cycles)
+	}
+	if *locations > 0 {
+		load = append(load, locationRows(*bin, ca, strings.Split(*locSchemes, ","), *locations, *locQuorum,
+			*locServices, *locInterval, *locCycles, max(*locRuns, 1))...)
+	}
 	var rows []row
 	if *benches {
 		rows = append(rows, goBenchmarks(*count)...)
@@ -247,13 +266,12 @@ func svcName(i int) string { return fmt.Sprintf("svc-%05d", i) }
 // loadRuns runs one runner per scheme side by side, each against a target
 // of its own in this process, and reports them in the order given (https
 // first by default), every figure of one scheme next to its twin.
-func loadRuns(bin string, schemes []string, n int, interval time.Duration, cycles int) []row {
+func loadRuns(bin, ca string, schemes []string, n int, interval time.Duration, cycles int) []row {
 	for _, s := range schemes {
 		if s != "http" && s != "https" {
 			fatal(fmt.Errorf("-schemes: %q is neither http nor https", s))
 		}
 	}
-	ca := writeTLSMaterial()
 	results := make([]loadResult, len(schemes))
 	var wg sync.WaitGroup
 	for i, s := range schemes {
@@ -377,13 +395,11 @@ func loadRun(bin, scheme, caFile string, n int, interval time.Duration, cycles i
 	base := "http://" + ln.Addr().String() // Slack's, and the services' over http
 	svcBase := base
 	if scheme == "https" {
-		// Go's TLS 1.3 server, session tickets on, HTTP/2 offered, as a
-		// default net/http server in production would be.
 		tln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			fatal(err)
 		}
-		tsrv := &http.Server{Handler: t, ReadHeaderTimeout: 5 * time.Second, TLSConfig: &tls.Config{Certificates: []tls.Certificate{tlsCert}}}
+		tsrv := &http.Server{Handler: t, ReadHeaderTimeout: 5 * time.Second, TLSConfig: serverTLS()}
 		go tsrv.ServeTLS(tln, "", "")
 		defer tsrv.Close()
 		svcBase = "https://" + tln.Addr().String()
@@ -657,6 +673,7 @@ func rebuildRun() row {
 }
 
 func fatal(err error) {
+	killProcs()
 	if scratch != "" {
 		os.RemoveAll(scratch)
 	}
