@@ -4,11 +4,33 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/Sefaria/statusgen/internal/cli"
 )
 
 func main() {
-	os.Exit(cli.Run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run())
+}
+
+func run() int {
+	// STATUSGEN_CPUPROFILE is for measuring the runner under a real load
+	// (docs/performance.md): a CPU profile of the whole process, written
+	// when it exits, as `go tool pprof` reads it.
+	if path := os.Getenv("STATUSGEN_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "statusgen: STATUSGEN_CPUPROFILE: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "statusgen: STATUSGEN_CPUPROFILE: %v\n", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
+	return cli.Run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 }

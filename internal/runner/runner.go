@@ -121,6 +121,8 @@ type Runner struct {
 	publishRetry    bool
 	lastRender      time.Time
 	lastRenderTook  time.Duration
+	renderedOnce    bool
+	wallNow         func() time.Time // the machine's clock for render pacing; nil: time.Now
 }
 
 // Report is what one cycle did, for the `once` table and the logs.
