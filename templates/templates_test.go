@@ -12,6 +12,7 @@ var required = []string{
 	"history.html", "incidents.html", // the incident history pages and the incident views the pages share
 	"badge.svg",                             // badges/<slug>.svg and <slug>-uptime.svg
 	"style.css", "status.js", "favicon.svg", // copied as they are
+	"phrases/en.toml", "phrases/he.toml", // the languages' phrase tables
 }
 
 func TestEmbedsEveryTemplate(t *testing.T) {

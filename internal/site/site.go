@@ -34,6 +34,9 @@ type Input struct {
 	// NoticeProblems are the notices Load left out (see notice.LoadDir),
 	// each naming its file and line; never rendered, for the caller to report.
 	NoticeProblems []error
+	// Languages are the site's languages ([site] languages), the first at
+	// the root, each other under <code>/ (see lang.go); nil for English.
+	Languages []string
 }
 
 // Service is one monitored service as the state file last saw it.
@@ -55,6 +58,10 @@ type Service struct {
 	// answered (LastSuccess), else No data yet.
 	Failures    int
 	LastSuccess time.Time // the last up or degraded check; zero if none is on record
+
+	// Names are its display names by language code ([[service]] names);
+	// Name stays its identity, and its name where none is given.
+	Names map[string]string
 }
 
 // Recent summarises one service's raw checks of the last 24 hours, taken
