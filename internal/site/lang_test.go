@@ -2,6 +2,8 @@ package site
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -233,4 +235,28 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestLanguageFolderOnDisk: a Renderer writes every page of a second
+// language into its folder, its index included, and removes the folder's
+// files when the language is dropped.
+func TestLanguageFolderOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	var r Renderer
+	in := hebrew(fixtureInput(t))
+	for _, step := range []struct {
+		langs []string
+		want  bool
+	}{{[]string{"en", "he"}, true}, {[]string{"en", "he"}, true}, {nil, false}} {
+		in.Languages = step.langs
+		if err := r.Render(templates.FS, dir, in); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"he/index.html", "he/notices.html", "he/services/linker.html"} {
+			_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+			if got := err == nil; got != step.want {
+				t.Errorf("languages %q: %s exists = %v, want %v", step.langs, name, got, step.want)
+			}
+		}
+	}
 }
