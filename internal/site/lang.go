@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/template/parse"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -200,8 +201,8 @@ func numberPattern(s string) (string, []any) {
 }
 
 // Words translates each word of a figure that is not a number: the units
-// of "1 h 5 min" and "120 ms", the month of "29 Nov", the "UTC" of
-// "09:50 UTC". Go writes these figures once for every language.
+// of "1 h 5 min", the month of "29 Nov", the "UTC" of "09:50 UTC" ("ms"
+// stays as it is, as the SI writes it). Go writes these figures once for every language.
 func (l *lang) Words(figure string) string {
 	if l == nil || l.Code == sourceLang || figure == "" {
 		return figure
@@ -256,6 +257,61 @@ func (l *lang) funcs() template.FuncMap {
 		"monthName": l.MonthYear,
 		"fill":      fill,
 	}
+}
+
+// inline translates once, at parse time, every {{t "literal"}} of the
+// templates, replacing it with its text, HTML-escaped: a page then pays
+// nothing per phrase, where each call (and the escaping html/template adds
+// to it) cost allocations on every row of a year of daily history. Only
+// a phrase alone in its action is inlined; t with a computed argument
+// runs when the page is written. The templates must not have run yet.
+func (l *lang) inline(pages *template.Template) {
+	for _, t := range pages.Templates() {
+		if t.Tree != nil && t.Tree.Root != nil {
+			l.inlineList(t.Tree.Root)
+		}
+	}
+}
+
+func (l *lang) inlineList(list *parse.ListNode) {
+	if list == nil {
+		return
+	}
+	for i, n := range list.Nodes {
+		switch n := n.(type) {
+		case *parse.ActionNode:
+			if phrase, ok := literalT(n); ok {
+				list.Nodes[i] = &parse.TextNode{NodeType: parse.NodeText, Pos: n.Pos, Text: []byte(template.HTMLEscapeString(l.T(phrase)))}
+			}
+		case *parse.IfNode:
+			l.inlineList(n.List)
+			l.inlineList(n.ElseList)
+		case *parse.RangeNode:
+			l.inlineList(n.List)
+			l.inlineList(n.ElseList)
+		case *parse.WithNode:
+			l.inlineList(n.List)
+			l.inlineList(n.ElseList)
+		case *parse.ListNode:
+			l.inlineList(n)
+		}
+	}
+}
+
+// literalT reports the phrase of an action that is {{t "phrase"}}.
+func literalT(a *parse.ActionNode) (string, bool) {
+	if a.Pipe == nil || len(a.Pipe.Decl) > 0 || len(a.Pipe.Cmds) != 1 || len(a.Pipe.Cmds[0].Args) != 2 {
+		return "", false
+	}
+	id, ok := a.Pipe.Cmds[0].Args[0].(*parse.IdentifierNode)
+	if !ok || id.Ident != "t" {
+		return "", false
+	}
+	s, ok := a.Pipe.Cmds[0].Args[1].(*parse.StringNode)
+	if !ok {
+		return "", false
+	}
+	return s.Text, true
 }
 
 // fill puts values into a translated pattern's named places: fill("{n}

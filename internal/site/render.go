@@ -214,6 +214,7 @@ func parsePages(tmpl fs.FS, incidents *incidentLog, l *lang) (*template.Template
 	if err != nil {
 		return nil, fmt.Errorf("site: parse templates: %w", err)
 	}
+	l.inline(pages)
 	return pages, nil
 }
 
