@@ -83,6 +83,46 @@ func TestBrowserHebrew(t *testing.T) {
 	}
 }
 
+// TestBrowserHebrewScript: status.js speaks the page's language. The
+// fixture's page is days old, so the staleness note shows, in Hebrew with
+// Intl's "לפני … ימים"/"שעות"; the pause button and the time-zone note
+// are the page's Hebrew words, and local times are Hebrew dates.
+func TestBrowserHebrewScript(t *testing.T) {
+	exe := chromium(t)
+	dir := filepath.Join(t.TempDir(), "site")
+	if err := Render(templates.FS, dir, hebrew(fixtureInput(t))); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	ctx := browserContext(t, exe)
+	var stale, button, paused, zone, when string
+	if err := chromedp.Run(ctx,
+		emulation.SetScriptExecutionDisabled(false),
+		chromedp.Navigate(srv.URL+"/he/index.html"),
+		chromedp.WaitVisible("#stale", chromedp.ByQuery),
+		chromedp.Poll(`document.getElementById("tz-note").textContent !== "השעות לפי UTC."`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`document.getElementById("stale").textContent`, &stale),
+		chromedp.Evaluate(`document.querySelector("#refresh button").textContent`, &button),
+		chromedp.Evaluate(`document.querySelector("#refresh button").click(); document.getElementById("refresh-note").textContent`, &paused),
+		chromedp.Evaluate(`document.getElementById("tz-note").textContent`, &zone),
+		chromedp.Evaluate(`document.querySelector(".svc time").textContent`, &when),
+	); err != nil {
+		t.Fatalf("chromedp: %v", err)
+	}
+	for _, tc := range []struct{ what, got, want string }{
+		{"staleness note", stale, "עודכן לאחרונה לפני"},
+		{"pause button", button, "השהיית רענון אוטומטי"},
+		{"paused note", paused, "הרענון האוטומטי מושהה"},
+		{"time-zone note", zone, "השעות לפי אזור הזמן שלך"},
+		{"a local time", when, "בנוב׳"},
+	} {
+		if !strings.Contains(tc.got, tc.want) {
+			t.Errorf("%s = %q, want it to contain %q", tc.what, tc.got, tc.want)
+		}
+	}
+}
+
 // span is an element's or a text's left and right edges on the screen.
 type span struct{ Left, Right float64 }
 
