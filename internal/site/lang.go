@@ -325,10 +325,7 @@ func fill(pattern string, kv ...string) string {
 
 // altLink is a page in another language: the switch's link and the
 // head's <link rel="alternate" hreflang>.
-type altLink struct {
-	Code, Name, Href string
-	Current          bool
-}
+type altLink struct{ Code, Name, Href string }
 
 // Assets is the way from the page to the site's root, where the files
 // shared by every language are: the stylesheet, the script, status.json,
@@ -340,25 +337,21 @@ func (m model) Assets() string {
 	return strings.Repeat("../", strings.Count(m.Lang.Prefix, "/")) + m.Root
 }
 
-// Alternates are this page in each of the site's languages: absolute
-// addresses when the site's address is known, as search engines want
-// them, else relative ones. None on a page without a path or a site in
-// one language.
+// Alternates are this page in each of the site's languages, for the
+// head's hreflang links: absolute addresses, as search engines require,
+// so none when the site's address (status_page_url) is unknown, on a page
+// without a path, or on a site in one language.
 func (m model) Alternates() []altLink {
-	if m.Page == "" || len(m.langs) < 2 {
+	if m.URL == "" || m.Page == "" || len(m.langs) < 2 {
 		return nil
 	}
 	page := m.Page
-	if page == "index.html" && m.URL != "" {
+	if page == "index.html" {
 		page = ""
 	}
 	out := make([]altLink, len(m.langs))
 	for i, l := range m.langs {
-		href := m.Assets() + l.Prefix + m.Page
-		if m.URL != "" {
-			href = m.URL + "/" + l.Prefix + page
-		}
-		out[i] = altLink{Code: l.Code, Name: l.Name, Href: href, Current: l == m.Lang}
+		out[i] = altLink{Code: l.Code, Name: l.Name, Href: m.URL + "/" + l.Prefix + page}
 	}
 	return out
 }

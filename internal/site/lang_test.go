@@ -259,3 +259,21 @@ func TestLanguageFolderOnDisk(t *testing.T) {
 		}
 	}
 }
+
+// TestAlternatesNeedTheAddress: hreflang links are absolute or absent;
+// the header's switch works without the site's address.
+func TestAlternatesNeedTheAddress(t *testing.T) {
+	in := hebrew(fixtureInput(t))
+	in.URL = ""
+	files, err := Files(templates.FS, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(files["he/services/linker.html"])
+	if strings.Contains(page, "hreflang=\"en\" href") {
+		t.Error("he/services/linker.html has an hreflang link without status_page_url")
+	}
+	if !strings.Contains(page, `<a href="../../services/linker.html" hreflang="en" lang="en">English</a>`) {
+		t.Error("he/services/linker.html lacks its switch to English")
+	}
+}
