@@ -155,6 +155,7 @@ func (l *lang) T(phrase string) string {
 	if s, ok := l.phrases[phrase]; ok {
 		return s
 	}
+	key := phrase // what the table lacks, for miss
 	if pattern, nums := numberPattern(phrase); len(nums) > 0 {
 		if s, ok := l.phrases[pattern]; ok {
 			switch strings.Count(s, "%d") {
@@ -164,10 +165,10 @@ func (l *lang) T(phrase string) string {
 				return s // "1 incident": "תקרית אחת"
 			}
 		}
-		phrase = pattern
+		key = pattern
 	}
 	if l.miss != nil {
-		l.miss(phrase)
+		l.miss(key)
 	}
 	return phrase
 }

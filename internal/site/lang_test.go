@@ -182,12 +182,17 @@ func TestLangT(t *testing.T) {
 		"%d failed checks, watching":    "%d בדיקות נכשלו, במעקב",
 		"Unexpected response (HTTP %d)": "תגובה לא צפויה (HTTP %d)",
 		"min":                           "דק׳", "h": "שע׳", "Nov": "בנוב׳",
+		"%d incident": "תקרית אחת",
+		"%d of %d":    "%d מתוך",
 	}}
 	for _, tc := range []struct{ in, want string }{
 		{"Down", "מושבת"},
 		{"3 failed checks, watching", "3 בדיקות נכשלו, במעקב"},
 		{"Unexpected response (HTTP 503)", "תגובה לא צפויה (HTTP 503)"},
 		{"Not in the table", "Not in the table"},
+		{"1 incident", "תקרית אחת"}, // a translation without the number
+		{"3 of 4", "3 of 4"},        // one without every number is not used
+		{"99.95% up", "99.95% up"},  // a literal percent sign is no verb
 		{"", ""},
 	} {
 		if got := l.T(tc.in); got != tc.want {
