@@ -46,9 +46,15 @@
       note.hidden = true;
       return;
     }
+    // The sentence is the page's, in its language; Intl words the age.
     var minutes = Math.floor(age / 60000);
-    var text = minutes < 120 ? minutes + " minutes" : Math.floor(minutes / 60) + " hours";
-    note.textContent = "Last updated " + text + " ago — this page may be out of date.";
+    var text = minutes < 120 ? minutes + " minutes ago" : Math.floor(minutes / 60) + " hours ago";
+    try {
+      var rel = new Intl.RelativeTimeFormat(lang, { numeric: "always" });
+      text = minutes < 120 ? rel.format(-minutes, "minute") : rel.format(-Math.floor(minutes / 60), "hour");
+    } catch (e) { /* an old browser: the English words above */ }
+    var sentence = note.getAttribute("data-text") || "Last updated {ago} — this page may be out of date.";
+    note.textContent = sentence.replace("{ago}", text);
     note.hidden = false;
   }
 

@@ -13,6 +13,7 @@ var required = []string{
 	"locations.html",                        // what each [[location]] saw, on the service pages
 	"badge.svg",                             // badges/<slug>.svg and <slug>-uptime.svg
 	"style.css", "status.js", "favicon.svg", // copied as they are
+	"phrases/en.toml", "phrases/he.toml", // the languages' phrase tables
 }
 
 func TestEmbedsEveryTemplate(t *testing.T) {

@@ -180,6 +180,9 @@ func loadConfig(e env, g *globalFlags) (*config.Config, int) {
 		printErrors(e, "statusgen: ", err)
 		return nil, ExitUsage
 	}
+	if code := checkLanguages(e, cfg); code != ExitOK {
+		return nil, code
+	}
 	return cfg, ExitOK
 }
 

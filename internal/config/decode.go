@@ -46,6 +46,7 @@ type decoder struct {
 	flags  []Flag
 	lines  lineIndex
 	errs   []*Error
+	langs  []string // [site] languages, which services' names may use
 }
 
 func newDecoder(path string, data []byte, getenv func(string) string) *decoder {
@@ -103,6 +104,7 @@ func (d *decoder) decode() *Config {
 	d.applyFlags(cfg)
 	cfg.Publish = d.publish(root.table("publish", "publish"), cfg.GitHubRepository)
 	cfg.Site = d.site(root.table("site", "site"))
+	d.langs = cfg.Site.Languages
 	d.checkDeadline(st, &cfg.Settings, cfg.sources)
 	cfg.Services = d.services(root, cfg.Settings, cfg.sources)
 	cfg.Locations = d.locations(root)
@@ -322,6 +324,7 @@ func (d *decoder) service(t *table, name string, set Settings, sources map[strin
 		Quorum:           t.integer("quorum", set.Quorum, 1),
 		Group:            strings.TrimSpace(t.str("group", "")),
 		Private:          !t.boolean("public", true),
+		Names:            t.names("names", d.langs),
 	}
 	if t.has("group") && s.Group == "" {
 		t.fail("group", "must not be empty: a section name, or leave it out")

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,10 +81,13 @@ func (c *Config) Print(w io.Writer) error {
 	}
 	p.flush()
 
-	if c.Site != (Site{}) {
+	if c.Site.HomeURL != "" || c.Site.Logo != "" || c.Site.Languages != nil {
 		b.WriteString("\n[site]\n")
 		p.field("home_url", quoteOrUnset(c.Site.HomeURL), "")
 		p.field("logo", quoteOrUnset(c.Site.Logo), "")
+		if c.Site.Languages != nil {
+			p.field("languages", tomlStrings(c.Site.Languages), "the first at the root, the others under <code>/")
+		}
 		p.flush()
 	}
 
@@ -176,6 +181,9 @@ func printService(p *printer, s uptime.Service) {
 	p.field("check_type", strconv.Quote(string(s.CheckType)), "")
 	if s.Group != "" {
 		p.field("group", strconv.Quote(s.Group), "")
+	}
+	for _, code := range slices.Sorted(maps.Keys(s.Names)) {
+		p.field("names."+tomlKey(code), strconv.Quote(s.Names[code]), "")
 	}
 	if s.Private {
 		p.field("public", "false", "checked and alerted, not on the status site")

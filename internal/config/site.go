@@ -16,6 +16,9 @@ type Site struct {
 	// folder of services.toml; "" for none. The renderer copies it into
 	// the site, since the page makes no request to another origin.
 	Logo string
+	// Languages are the page's languages, the first at the site's root,
+	// each other under <code>/; nil for English alone.
+	Languages []string
 }
 
 // logoTypes are the image formats a logo may have, by extension.
@@ -25,7 +28,7 @@ var logoTypes = map[string]bool{".svg": true, ".png": true, ".webp": true, ".jpg
 const maxLogo = 512 << 10
 
 func (d *decoder) site(t *table) Site {
-	s := Site{HomeURL: t.url("home_url", false)}
+	s := Site{HomeURL: t.url("home_url", false), Languages: t.languages("languages")}
 	if t.has("logo") {
 		s.Logo = d.logo(t, strings.TrimSpace(t.str("logo", "")))
 	}

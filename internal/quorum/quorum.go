@@ -178,6 +178,8 @@ func latest(checks []*uptime.Result) (t time.Time) {
 // note tells what the verdict set aside: "Down from 1 of 3 locations:
 // eu-west", "no answer from ap-south", or for an inconclusive verdict how
 // many voted against the quorum.
+// Its parts are translated on other languages' pages by site.(*lang).Note,
+// which knows them by their wording: change both together.
 func note(status uptime.Status, q, voted int, locations []string, down, missing []int) string {
 	var parts []string
 	n := len(locations)

@@ -119,7 +119,8 @@ type axeViolation struct {
 }
 
 // TestAxe runs axe-core (npm axe-core, installed by .ci/run) in headless
-// Chromium on every HTML page the renderer writes, light and dark, at 360
+// Chromium on every HTML page the renderer writes, in English and in
+// Hebrew (right to left), light and dark, at 360
 // and 1280 px, with status.js run as a visitor's browser runs it. axe is
 // injected by the test, never shipped with the site. Any violation of any
 // rule axe runs by default (WCAG 2.x A and AA and its best practices)
@@ -131,7 +132,7 @@ func TestAxe(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := Render(templates.FS, dir, fixtureInput(t)); err != nil {
+	if err := Render(templates.FS, dir, hebrew(fixtureInput(t))); err != nil { // English at the root, Hebrew under he/
 		t.Fatal(err)
 	}
 	// A site with three locations, beside it: the Locations tables.
@@ -150,7 +151,7 @@ func TestAxe(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(pages)
-	for _, kind := range []string{"index.html", "notices.html", "services/linker.html", "locations/services/sefaria-org.html"} {
+	for _, kind := range []string{"index.html", "notices.html", "services/linker.html", "locations/services/sefaria-org.html", "he/index.html", "he/services/linker.html", "he/history.html"} {
 		if !slices.Contains(pages, kind) {
 			t.Fatalf("the rendered site lacks %s; pages = %v", kind, pages)
 		}

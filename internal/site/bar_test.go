@@ -36,7 +36,7 @@ func TestIncidentsOn(t *testing.T) {
 // TestDayDetails: the words a day cell's details show, from the "day"
 // fragment.
 func TestDayDetails(t *testing.T) {
-	pages, err := parsePages(templates.FS, newIncidentLog(Input{}))
+	pages, err := parsePages(templates.FS, newIncidentLog(Input{}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -163,8 +163,6 @@ func (l *incidentLog) funcs() template.FuncMap {
 		"entryIn":         func(root string, e logEntry) entryArgs { return entryArgs{Root: root, Entry: e} },
 		"fullEntry":       func(root string, e logEntry) entryArgs { return entryArgs{Root: root, Entry: e, Full: true} },
 		"newestFirst":     l.newestFirst,
-		"longDate":        func(t time.Time) string { return t.UTC().Format("2 January 2006") },
-		"monthName":       func(t time.Time) string { return t.UTC().Format("January 2006") },
 	}
 }
 
@@ -240,14 +238,14 @@ func writeHistory(pages *template.Template, m model, l *incidentLog, put sink) e
 		return put(out, buf.Bytes())
 	}
 	index := historyPage{model: m, Months: months}
-	index.Root, index.Page, index.Heading = "", "history.html", "Incident history"
+	index.Root, index.Page, index.Heading = "", "history.html", m.Lang.T("Incident history")
 	if err := exec("history.html", "history.html", index); err != nil {
 		return err
 	}
 	for i := range months {
 		page := historyPage{model: m, Month: &months[i]}
 		page.Root, page.Page = "../", months[i].Path
-		page.Heading = "Incidents in " + months[i].Start.UTC().Format("January 2006")
+		page.Heading = strings.Replace(m.Lang.T("Incidents in {month}"), "{month}", m.Lang.MonthYear(months[i].Start), 1)
 		var list []logEntry
 		for _, e := range l.entries {
 			if e.Month == months[i].Start.Format("2006-01") {

@@ -61,7 +61,7 @@ func TestLighthouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	in := freshInput(t) // as a visitor sees it, not stale
+	in := hebrew(freshInput(t)) // as a visitor sees it, not stale; with a Hebrew site, whose hreflang links the SEO audit checks
 	in.URL = base
 	dir := t.TempDir()
 	if err := Render(templates.FS, dir, in); err != nil {
@@ -115,7 +115,7 @@ func TestLighthouse(t *testing.T) {
 		return r
 	}
 
-	for _, page := range []string{"index.html", "services/linker.html"} {
+	for _, page := range []string{"index.html", "services/linker.html", "he/index.html"} {
 		t.Run(page, func(t *testing.T) {
 			r := run(t, page)
 			for _, c := range []string{"accessibility", "best-practices", "seo"} {

@@ -76,6 +76,7 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 		Generated: now,
 		HomeURL:   cfg.Site.HomeURL,
 		Logo:      cfg.Site.Logo,
+		Languages: cfg.Site.Languages,
 	}
 	store := history.New(dataDir)
 
@@ -135,7 +136,7 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 		if svc.Private {
 			continue
 		}
-		s := Service{Name: svc.Name, Group: svc.Group, Recent: recent[svc.Name]}
+		s := Service{Name: svc.Name, Group: svc.Group, Names: svc.Names, Recent: recent[svc.Name]}
 		if ss := st.Services[svc.Name]; ss != nil {
 			s.Status, s.Confirmed, s.Failures = ss.Status, ss.Announced, ss.Failures
 			s.LastCheck, s.LastCode, s.LastMS, s.LastError = ss.LastCheck, ss.LastCode, ss.LastMS, ss.LastError

@@ -204,28 +204,47 @@ func writeIndex(w io.Writer, pages *template.Template, m model) error {
 }
 
 // parsePages parses the HTML templates with the functions they call,
-// those that hand the incident log's views to them included.
-func parsePages(tmpl fs.FS, incidents *incidentLog) (*template.Template, error) {
-	pages, err := template.New("").Funcs(funcs).Funcs(incidents.funcs()).ParseFS(tmpl, "*.html")
+// those that hand the incident log's views to them included, speaking l
+// (English when nil).
+func parsePages(tmpl fs.FS, incidents *incidentLog, l *lang) (*template.Template, error) {
+	if l == nil {
+		l = english()
+	}
+	pages, err := template.New("").Funcs(funcs).Funcs(incidents.funcs()).Funcs(l.funcs()).ParseFS(tmpl, "*.html")
 	if err != nil {
 		return nil, fmt.Errorf("site: parse templates: %w", err)
 	}
+	l.inline(pages)
 	return pages, nil
 }
 
 // render renders every file of the site into put, the index through
 // stream when there is one.
 func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) error {
-	incidents := newIncidentLog(in)
-	pages, err := parsePages(tmpl, incidents)
+	return renderIn(tmpl, in, put, stream, rot, nil)
+}
+
+// renderIn is render; miss, when set, hears every phrase a page in a
+// language other than English used that its phrase table lacks. The model
+// is computed once; each language parses the templates once and writes
+// the same pages, the first at the root, the others under their code.
+func renderIn(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation, miss func(code, phrase string)) error {
+	langs, err := loadLangs(tmpl, in)
 	if err != nil {
 		return err
 	}
+	if miss != nil {
+		for _, l := range langs {
+			l.miss = func(phrase string) { miss(l.Code, phrase) }
+		}
+	}
+	incidents := newIncidentLog(in)
 	badgeT, err := template.New("badge.svg").ParseFS(tmpl, "badge.svg")
 	if err != nil {
 		return fmt.Errorf("site: parse templates: %w", err)
 	}
 	m, byService := newModel(in)
+	m.langs = langs
 	// The configuration checked the logo; one removed since leaves the
 	// page without it rather than without a page.
 	var logo []byte
@@ -234,12 +253,88 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 			m.Logo = ""
 		}
 	}
+	if err := uniqueSlugs(in.Services); err != nil {
+		return err
+	}
+	if stream == nil {
+		stream = func(name string, write func(io.Writer) error) error {
+			var buf bytes.Buffer
+			if err := write(&buf); err != nil {
+				return err
+			}
+			return put(name, buf.Bytes())
+		}
+	}
+	var root *template.Template // the first language's, for the feed
+	for i, l := range langs {
+		pages, err := parsePages(tmpl, incidents, l)
+		if err != nil {
+			return err
+		}
+		lm := m
+		lm.Lang = l
+		if i == 0 {
+			root = pages
+			if err := renderPages(pages, badgeT, lm, in, byService, incidents, put, stream, rot); err != nil {
+				return err
+			}
+			continue
+		}
+		// Another language's pages, under its code; the badges and the
+		// rotation are the root's alone.
+		lput := func(name string, data []byte) error { return put(l.Prefix+name, data) }
+		lstream := func(name string, write func(io.Writer) error) error { return stream(l.Prefix+name, write) }
+		if err := renderPages(pages, nil, lm, in, byService, incidents, lput, lstream, nil); err != nil {
+			return err
+		}
+	}
+
+	js, err := statusJSON(in, m)
+	if err != nil {
+		return fmt.Errorf("site: status.json: %w", err)
+	}
+	if err := put("status.json", js); err != nil {
+		return err
+	}
+	if err := put("api/v2/summary.json", js); err != nil {
+		return err
+	}
+	m.Lang = langs[0]
+	atom, err := feed(in, m, root)
+	if err != nil {
+		return fmt.Errorf("site: feed.atom: %w", err)
+	}
+	if err := put("feed.atom", atom); err != nil {
+		return err
+	}
+	if m.Logo != "" {
+		if err := put(m.Logo, logo); err != nil {
+			return err
+		}
+	}
+	if err := put("robots.txt", robotsTxt); err != nil {
+		return err
+	}
+	for out, name := range staticFiles {
+		b, err := fs.ReadFile(tmpl, name)
+		if err != nil {
+			return fmt.Errorf("site: %w", err)
+		}
+		if err := put(out, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renderPages writes one language's HTML pages (and, with badgeT, the
+// badges) from m into put, the index through stream.
+func renderPages(pages, badgeT *template.Template, m model, in Input, byService map[string][]incidentView, incidents *incidentLog, put sink, stream streamer, rot *rotation) error {
+	// The rows are shared by the languages, which render one after the
+	// other: each points them at its own day cells.
 	frags := newFragments(pages)
 	for i := range m.Rows {
 		m.Rows[i].frags = frags
-	}
-	if err := uniqueSlugs(in.Services); err != nil {
-		return err
 	}
 	var buf bytes.Buffer
 	exec := func(t *template.Template, name, out string, data any) error {
@@ -250,15 +345,6 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 		return put(out, buf.Bytes())
 	}
 
-	if stream == nil {
-		stream = func(name string, write func(io.Writer) error) error {
-			var buf bytes.Buffer
-			if err := write(&buf); err != nil {
-				return err
-			}
-			return put(name, buf.Bytes())
-		}
-	}
 	// The index, a row per service, is a tenth of a 10,000-service render:
 	// it is written while the service pages are.
 	index := make(chan error, 1)
@@ -310,49 +396,11 @@ func render(tmpl fs.FS, in Input, put sink, stream streamer, rot *rotation) erro
 			return err
 		}
 	}
-	if err := waitIndex(); err != nil {
-		return err
-	}
-
-	js, err := statusJSON(in, m)
-	if err != nil {
-		return fmt.Errorf("site: status.json: %w", err)
-	}
-	if err := put("status.json", js); err != nil {
-		return err
-	}
-	if err := put("api/v2/summary.json", js); err != nil {
-		return err
-	}
-	atom, err := feed(in, m, pages)
-	if err != nil {
-		return fmt.Errorf("site: feed.atom: %w", err)
-	}
-	if err := put("feed.atom", atom); err != nil {
-		return err
-	}
-	if m.Logo != "" {
-		if err := put(m.Logo, logo); err != nil {
-			return err
-		}
-	}
-	if err := put("robots.txt", robotsTxt); err != nil {
-		return err
-	}
-	for out, name := range staticFiles {
-		b, err := fs.ReadFile(tmpl, name)
-		if err != nil {
-			return fmt.Errorf("site: %w", err)
-		}
-		if err := put(out, b); err != nil {
-			return err
-		}
-	}
-	return nil
+	return waitIndex()
 }
 
-// servicePages renders service i's page and its two badges into put,
-// through buf.
+// servicePages renders service i's page and its two badges (without
+// badgeT, none) into put, through buf.
 func servicePages(pages, badgeT *template.Template, m model, in Input, byService map[string][]incidentView, i int, buf *bytes.Buffer, put sink) error {
 	exec := func(t *template.Template, name, out string, data any) error {
 		buf.Reset()
@@ -379,6 +427,9 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok), allSince(in.Days, s.Name)})
 	if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {
 		return err
+	}
+	if badgeT == nil {
+		return nil // another language's page: the badges are the root's
 	}
 	if err := exec(badgeT, "badge.svg", "badges/"+r.Slug+".svg", newBadge(r.Name, r.Cond.Word, r.Cond.Class)); err != nil {
 		return err

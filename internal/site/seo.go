@@ -9,12 +9,16 @@ var robotsTxt = []byte("User-agent: *\nAllow: /\n")
 // index is the site's root. "" when the address is unknown or the page
 // does not say which it is.
 func (m model) Canonical() string {
+	var lang string // the page's language's folder: "he/"; "" at the root
+	if m.Lang != nil {
+		lang = m.Lang.Prefix
+	}
 	switch {
 	case m.URL == "" || m.Page == "":
 		return ""
 	case m.Page == "index.html":
-		return m.URL + "/"
+		return m.URL + "/" + lang
 	default:
-		return m.URL + "/" + m.Page
+		return m.URL + "/" + lang + m.Page
 	}
 }

@@ -34,6 +34,9 @@ type Input struct {
 	// NoticeProblems are the notices Load left out (see notice.LoadDir),
 	// each naming its file and line; never rendered, for the caller to report.
 	NoticeProblems []error
+	// Languages are the site's languages ([site] languages), the first at
+	// the root, each other under <code>/ (see lang.go); nil for English.
+	Languages []string
 }
 
 // Service is one monitored service as the state file last saw it.
@@ -62,6 +65,9 @@ type Service struct {
 	// muted; it changes nothing else. Both empty with one location.
 	Locations []LocationCheck
 	Note      string
+	// Names are its display names by language code ([[service]] names);
+	// Name stays its identity, and its name where none is given.
+	Names map[string]string
 }
 
 // Recent summarises one service's raw checks of the last 24 hours, taken

@@ -40,6 +40,9 @@ type model struct {
 	Sections   []section      // Rows as the index lists them: ungrouped, or by group
 	Incidents  []incidentView // the last 90 days, newest first
 
+	Lang  *lang   // the page's language
+	langs []*lang // the site's languages, for the switch
+
 	// Service pages only.
 	Row     *row
 	History []historyRow // every retained day, newest first

@@ -28,7 +28,7 @@ func TestNuHTMLChecker(t *testing.T) {
 	// The full fixture, with incident timelines: every page kind, the
 	// history pages among them.
 	dir := filepath.Join(t.TempDir(), "site")
-	if err := Render(templates.FS, dir, timelineInput(t)); err != nil {
+	if err := Render(templates.FS, dir, hebrew(timelineInput(t))); err != nil { // Hebrew pages under he/ too
 		t.Fatal(err)
 	}
 	if err := Render(templates.FS, filepath.Join(dir, "locations"), locationsInput(t)); err != nil {

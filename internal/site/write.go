@@ -148,8 +148,10 @@ func (w *siteWriter) keep(name string) bool {
 	return ok
 }
 
-// stream writes a file through a buffer: the index, which changes every
-// time, so it is neither compared nor remembered.
+// stream writes a file through a buffer: an index, which changes every
+// time, so it is never compared; it is remembered as one of the site's
+// files (with nothing to compare), so that a language's index in a
+// subfolder is not swept away as a leftover.
 func (w *siteWriter) stream(name string, write func(io.Writer) error) (err error) {
 	path := filepath.Join(w.dir, filepath.FromSlash(name))
 	f, err := w.create(path)
@@ -165,6 +167,7 @@ func (w *siteWriter) stream(name string, write func(io.Writer) error) (err error
 			return
 		}
 		w.place(name, f.Name(), path)
+		w.remember(name, written{})
 	}()
 	b := bufio.NewWriterSize(f, 64<<10)
 	if err := write(b); err != nil {
@@ -270,7 +273,7 @@ func linkOrder(name string) int {
 	switch _, asset := staticFiles[name]; {
 	case asset:
 		return 0
-	case strings.Contains(name, "/"):
+	case strings.Contains(name, "/") && path.Base(name) != "index.html":
 		return 1
 	case name != "index.html":
 		return 2

@@ -119,6 +119,9 @@ type Service struct {
 
 	Group   string // the status page's section for it; "" for none
 	Private bool   // public = false: checked and alerted, but left off the status site
+	// Names are its names on the status page by language code; Name,
+	// its identity (page, history, alerts), where none is given.
+	Names map[string]string
 }
 
 // Result is the outcome of one service's check in one cycle: one line of
