@@ -132,13 +132,7 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	artifacts := os.Getenv("ARTIFACTS_DIR")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	artifacts := artifactsDir(t)
 	wantStates := []string{"Operational", "Under maintenance", "Operational", "Down", "Operational"}
 	for _, tc := range []struct {
 		name, path string
@@ -247,20 +241,9 @@ func phoneInput(t *testing.T) Input {
 // details (date and uptime) inside the screen.
 func TestBrowserNarrowAndWide(t *testing.T) {
 	exe := chromium(t)
-	dir := filepath.Join(t.TempDir(), "site")
-	if err := Render(templates.FS, dir, phoneInput(t)); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	defer srv.Close()
+	srv := serveRendered(t, phoneInput(t))
 	ctx := browserContext(t, exe)
-	artifacts := os.Getenv("ARTIFACTS_DIR")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	artifacts := artifactsDir(t)
 	type focused struct {
 		Tabs              int
 		Tip               string
@@ -340,4 +323,31 @@ func TestBrowserNarrowAndWide(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveRendered renders in into a new folder and serves it over http until
+// the test ends.
+func serveRendered(t *testing.T, in Input) *httptest.Server {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "site")
+	if err := Render(templates.FS, dir, in); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// artifactsDir is where a browser test leaves its screenshots: CI's
+// $ARTIFACTS_DIR, kept as the run's artifacts, else a folder of the test's.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ARTIFACTS_DIR")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

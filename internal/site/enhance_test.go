@@ -355,13 +355,7 @@ func TestBrowserLocalTimes(t *testing.T) {
 		t.Errorf("a date without a time reads %q, want it left as 2026-11-24", day)
 	}
 
-	artifacts := os.Getenv("ARTIFACTS_DIR")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	artifacts := artifactsDir(t)
 	for _, page := range []string{"index", "services/linker"} {
 		for _, scheme := range []string{"light", "dark"} {
 			for _, width := range []int64{390, 1280} {

@@ -1,8 +1,6 @@
 package site
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +9,6 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-
-	"github.com/Sefaria/statusgen/templates"
 )
 
 // TestIncidentPagesInBrowser opens the index's Past incidents and a month's
@@ -22,22 +18,11 @@ import (
 // goes to $ARTIFACTS_DIR when set.
 func TestIncidentPagesInBrowser(t *testing.T) {
 	exe := chromium(t)
-	dir := filepath.Join(t.TempDir(), "site")
-	if err := Render(templates.FS, dir, timelineInput(t)); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	defer srv.Close()
+	srv := serveRendered(t, timelineInput(t))
 
 	ctx := newBrowser(t, exe, 90*time.Second)
 
-	artifacts := os.Getenv("ARTIFACTS_DIR")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	artifacts := artifactsDir(t)
 	for _, tc := range []struct {
 		name, path string
 		width      int64

@@ -2,9 +2,6 @@ package site
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +11,6 @@ import (
 
 	"github.com/Sefaria/statusgen/internal/notice"
 	"github.com/Sefaria/statusgen/internal/uptime"
-	"github.com/Sefaria/statusgen/templates"
 )
 
 // hebrewLong is a 300-letter Hebrew display name without a space.
@@ -43,12 +39,7 @@ func hebrewSite(t *testing.T) Input {
 // page lays out right to left.
 func TestBrowserHebrew(t *testing.T) {
 	exe := chromium(t)
-	dir := filepath.Join(t.TempDir(), "site")
-	if err := Render(templates.FS, dir, hebrewSite(t)); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	defer srv.Close()
+	srv := serveRendered(t, hebrewSite(t))
 	ctx := browserContext(t, exe)
 	for _, path := range []string{
 		"he/index.html", "he/services/" + uptime.Slug(longName) + ".html", "he/services/" + uptime.Slug(hebrewNames[1]) + ".html",
@@ -89,12 +80,7 @@ func TestBrowserHebrew(t *testing.T) {
 // are the page's Hebrew words, and local times are Hebrew dates.
 func TestBrowserHebrewScript(t *testing.T) {
 	exe := chromium(t)
-	dir := filepath.Join(t.TempDir(), "site")
-	if err := Render(templates.FS, dir, hebrew(fixtureInput(t))); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	defer srv.Close()
+	srv := serveRendered(t, hebrew(fixtureInput(t)))
 	ctx := browserContext(t, exe)
 	var stale, button, paused, zone, when string
 	if err := chromedp.Run(ctx,
@@ -133,12 +119,7 @@ type span struct{ Left, Right float64 }
 // one before it, the name and the date included.
 func TestBrowserBidiOrder(t *testing.T) {
 	exe := chromium(t)
-	dir := filepath.Join(t.TempDir(), "site")
-	if err := Render(templates.FS, dir, hebrewSite(t)); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	defer srv.Close()
+	srv := serveRendered(t, hebrewSite(t))
 	ctx := browserContext(t, exe)
 	// The parts of a line in logical order: the notice's kind, its
 	// service (a <bdi>) and its start (a <time>); a row's cause, how long

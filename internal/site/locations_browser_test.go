@@ -1,8 +1,6 @@
 package site
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +9,6 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-
-	"github.com/Sefaria/statusgen/templates"
 )
 
 // TestLocationsInBrowser opens a service page of a three-location setup in
@@ -22,20 +18,9 @@ import (
 // screenshot of each goes to $ARTIFACTS_DIR when set.
 func TestLocationsInBrowser(t *testing.T) {
 	exe := chromium(t)
-	dir := filepath.Join(t.TempDir(), "site")
-	if err := Render(templates.FS, dir, locationsInput(t)); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	defer srv.Close()
+	srv := serveRendered(t, locationsInput(t))
 	ctx := newBrowser(t, exe, 60*time.Second)
-	artifacts := os.Getenv("ARTIFACTS_DIR")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	artifacts := artifactsDir(t)
 	wantRows := []string{"us-east ✔ Up 80 ms", "eu-west ✖ Down · Service unreachable —", "ap-south – No answer — last answered"}
 	for _, width := range []int64{360, 1280} {
 		t.Run(map[int64]string{360: "phone", 1280: "desktop"}[width], func(t *testing.T) {
