@@ -70,14 +70,26 @@ type pendingFile struct {
 // written is one file a render left: its identity and modification time
 // as it saw them, and its contents' hash.
 type written struct {
-	info os.FileInfo
-	sum  uint64
+	stamp fileStamp
+	sum   uint64
+}
+
+// fileStamp is what a render remembers of a file it wrote: its identity
+// (device and inode), size and modification time. A runner remembers one
+// per file of the site, 30,000 at 10,000 services, so it keeps these 40
+// bytes rather than the os.FileInfo (about 300), which was a sixth of a
+// 10,000-service runner's live heap and made the collector run that
+// much more often.
+type fileStamp struct {
+	dev, ino    uint64
+	size, mtime int64
+	ok          bool // false: nothing known, the file is read again
 }
 
 // same reports whether info is still the file rec describes, untouched.
 func (rec written) same(info os.FileInfo) bool {
-	return rec.info != nil && info.Mode().IsRegular() && os.SameFile(rec.info, info) &&
-		info.Size() == rec.info.Size() && info.ModTime().Equal(rec.info.ModTime())
+	now := stampOf(info)
+	return rec.stamp.ok && now == rec.stamp
 }
 
 // scratch holds the buffers sameBytes reads old files into.
@@ -104,7 +116,7 @@ func (w *siteWriter) put(name string, data []byte) error {
 	path := filepath.Join(w.dir, filepath.FromSlash(name))
 	sum := maphash.Bytes(w.seed, data)
 	if info, ok := w.holds(name, path, data, sum); ok {
-		w.remember(name, written{info, sum})
+		w.remember(name, written{stampOf(info), sum})
 		return nil
 	}
 	f, err := w.create(path)
@@ -121,7 +133,7 @@ func (w *siteWriter) put(name string, data []byte) error {
 		return fmt.Errorf("site: %w", err)
 	}
 	w.place(name, f.Name(), path)
-	w.remember(name, written{info, sum})
+	w.remember(name, written{stampOf(info), sum})
 	return nil
 }
 
