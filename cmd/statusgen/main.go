@@ -32,5 +32,25 @@ func run() int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	return cli.Run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := cli.Run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	// STATUSGEN_MEMPROFILE: the heap as the last collection before the exit
+	// found it, so still the running process's, not an empty one's.
+	if path := os.Getenv("STATUSGEN_MEMPROFILE"); path != "" {
+		if err := writeHeapProfile(path); err != nil {
+			fmt.Fprintf(os.Stderr, "statusgen: STATUSGEN_MEMPROFILE: %v\n", err)
+		}
+	}
+	return code
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
