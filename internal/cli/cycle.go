@@ -109,10 +109,12 @@ func runLoop(ctx context.Context, e env, args []string) int {
 // memoryLimit is the soft heap limit `run` sets unless GOMEMLIMIT does:
 // a runner's heap rises and falls with each render, and without a limit
 // the collector lets it grow to twice what is live before collecting. It
-// grows with the services (about 10 KB of live heap each), so a large
-// configuration never makes the collector run without pause.
+// grows with the services, 12 KB each for a live heap of about 5 KB each
+// (54 MB at 10,000): at 10 KB the heap's goal stayed within 16 MB of what
+// was live and the collector ran every second, a quarter of the runner's
+// CPU (docs/performance-https.md).
 func memoryLimit(services int) int64 {
-	return max(64<<20, int64(services)*10<<10)
+	return max(64<<20, int64(services)*12<<10)
 }
 
 // startCycles does what once and run share after their flags: load the

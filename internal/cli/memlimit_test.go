@@ -1,0 +1,24 @@
+package cli
+
+import "testing"
+
+func TestMemoryLimit(t *testing.T) {
+	for _, c := range []struct {
+		services int
+		want     int64
+	}{
+		{0, 64 << 20},
+		{4, 64 << 20},    // Sefaria's four services: the floor
+		{5000, 64 << 20}, // 58.6 MiB would be under the floor
+		{10000, 10000 * 12 << 10},
+	} {
+		if got := memoryLimit(c.services); got != c.want {
+			t.Errorf("memoryLimit(%d) = %d, want %d", c.services, got, c.want)
+		}
+	}
+	// 10,000 services stay under issue 14's 150 MB of RSS with room for
+	// what is not heap (stacks, the runtime, buffers not yet returned).
+	if got := memoryLimit(10000); got > 125<<20 {
+		t.Errorf("memoryLimit(10000) = %d MiB, want at most 125 MiB", got>>20)
+	}
+}
