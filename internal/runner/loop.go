@@ -128,13 +128,14 @@ func (r *Runner) renderIfDue(ctx context.Context) {
 			r.Observer.RenderFailed()
 		}
 	}
+	first := r.lastRender.IsZero()
 	r.lastRender, r.lastRenderTook = start, wall().Sub(start)
-	if !r.renderedOnce {
+	if first {
 		// The first render writes every page and badge; later ones
 		// rewrite a thousand at most (site.Renderer). Paced by it, a
 		// loaded 10,000-service runner went 10 minutes without a second
 		// render.
-		r.renderedOnce, r.lastRenderTook = true, 0
+		r.lastRenderTook = 0
 	}
 }
 

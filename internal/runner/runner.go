@@ -121,7 +121,6 @@ type Runner struct {
 	publishRetry    bool
 	lastRender      time.Time
 	lastRenderTook  time.Duration
-	renderedOnce    bool
 	wallNow         func() time.Time // the machine's clock for render pacing; nil: time.Now
 }
 
