@@ -11,13 +11,13 @@ import (
 // the names put back afterwards, so the table holds one line per kind of
 // part, not one per set of locations.
 var notePatterns = []struct {
-	re     *regexp.Regexp
-	phrase string // with {names} where the names go
+	re    *regexp.Regexp
+	names bool // the part ends with location names, its second group
 }{
-	{regexp.MustCompile(`^([Dd]own from \d+ of \d+ locations: )(.+)$`), "{names}"},
-	{regexp.MustCompile(`^([Dd]own from )(.+)$`), "{names}"},
-	{regexp.MustCompile(`^([Nn]o answer from )(.+)$`), "{names}"},
-	{regexp.MustCompile(`^(Only \d+ of \d+ locations could tell, quorum \d+)$`), ""},
+	{regexp.MustCompile(`^([Dd]own from \d+ of \d+ locations: )(.+)$`), true},
+	{regexp.MustCompile(`^([Dd]own from )(.+)$`), true},
+	{regexp.MustCompile(`^([Nn]o answer from )(.+)$`), true},
+	{regexp.MustCompile(`^(Only \d+ of \d+ locations could tell, quorum \d+)$`), false},
 }
 
 // Note translates a quorum note, part by part; a part it does not know
@@ -32,18 +32,18 @@ func (l *lang) Note(note string) string {
 	for i, part := range parts {
 		for _, p := range notePatterns {
 			m := p.re.FindStringSubmatch(part)
-			if m == nil {
+			switch {
+			case m == nil:
 				continue
-			}
-			if p.phrase == "" {
+			case !p.names:
 				parts[i] = l.T(m[1])
-				break
+			default:
+				names := strings.Split(m[2], ", ")
+				for j, n := range names {
+					names[j] = isolate(n)
+				}
+				parts[i] = fill(l.T(m[1]+"{names}"), "names", strings.Join(names, l.T(", ")))
 			}
-			names := strings.Split(m[2], ", ")
-			for j, n := range names {
-				names[j] = isolate(n)
-			}
-			parts[i] = fill(l.T(m[1]+p.phrase), "names", strings.Join(names, l.T(", ")))
 			break
 		}
 	}
