@@ -78,8 +78,16 @@ func benchData(tb testing.TB, n, days, rawDays int, step time.Duration) (*config
 // time so the pages change as they do in production. "files" is the
 // rendering alone, in memory; "cold" is a first render, as `statusgen
 // render` does.
-func BenchmarkRender100x90(b *testing.B) {
+func BenchmarkRender100x90(b *testing.B) { benchRender100x90(b, nil) }
+
+// BenchmarkRender100x90Hebrew is the same with the site in English and
+// Hebrew ([site] languages): the budget is per language, so it should
+// stay under twice the English figures.
+func BenchmarkRender100x90Hebrew(b *testing.B) { benchRender100x90(b, []string{"en", "he"}) }
+
+func benchRender100x90(b *testing.B, languages []string) {
 	cfg, dir, st := bigData(b, 100, 90, 2)
+	cfg.Site.Languages = languages
 	out := filepath.Join(b.TempDir(), "site")
 	var loader Loader
 	render := func(b *testing.B, l *Loader, now time.Time) {
