@@ -98,43 +98,37 @@ func CarryEnd(last, next, now time.Time, limit time.Duration) time.Time {
 	return end
 }
 
-// ServiceTimes returns, for each of days (ascending, as Rollups gives
-// them), how long service name stood in each status that day: the day's
-// own spans and the parts falling in it of the spans carried over
-// midnight (Carry), the newest until now. A day that holds nothing of the
-// service may still get the end of the previous day's last span. out is
-// reused when it is long enough. Pieces falling in a day missing from days
-// are left out.
-func ServiceTimes(out []Times, days []Day, name string, now time.Time, limit time.Duration) []Times {
+// ServiceTimes returns, for each of a service's days (ascending, as
+// Ledger.Append and AppendSummaries give them), how long it stood in each
+// status that day: the day's own spans and the parts falling in it of the
+// spans carried over midnight (Carry), the newest until now. out is reused
+// when it is long enough. Pieces falling in a day missing from days (the
+// service was not checked that day) are left out.
+func ServiceTimes(out []Times, days []DaySummary, now time.Time, limit time.Duration) []Times {
 	if cap(out) < len(days) {
 		out = make([]Times, len(days))
 	}
 	out = out[:len(days)]
 	clear(out)
-	prev := -1 // the index of the service's last day so far
+	prev := -1 // the index of the last day with a check to carry
 	carry := func(next time.Time) {
-		sd := days[prev].Services[name]
 		k := prev
-		Carry(sd.Last, next, now, limit, func(day time.Time, span time.Duration) {
-			for k < len(days) && days[k].Start().Before(day) {
+		Carry(days[prev].Last, next, now, limit, func(day time.Time, span time.Duration) {
+			for k < len(days) && days[k].Start.Before(day) {
 				k++
 			}
-			if k < len(days) && days[k].Start().Equal(day) {
-				out[k].AddSpan(sd.LastStatus, span)
+			if k < len(days) && days[k].Start.Equal(day) {
+				out[k].AddSpan(days[prev].LastStatus, span)
 			}
 		})
 	}
 	for i := range days {
-		sd := days[i].Services[name]
-		if sd == nil {
-			continue
-		}
-		out[i].Add(sd.Times())
-		if sd.Last.IsZero() {
+		out[i].Add(days[i].Times)
+		if days[i].Last.IsZero() {
 			continue // estimated from counts: nothing to carry from or to
 		}
 		if prev >= 0 {
-			carry(sd.First)
+			carry(days[i].First)
 		}
 		prev = i
 	}

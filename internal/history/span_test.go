@@ -114,7 +114,7 @@ func TestTimesAtAFiveMinuteCadence(t *testing.T) {
 	if err != nil || len(days) != 2 {
 		t.Fatalf("Rollups() = %d days, %v, want 2", len(days), err)
 	}
-	got := ServiceTimes(nil, days, "web", now, SpanCap(cadence))
+	got := ServiceTimes(nil, AppendSummaries(nil, days, "web"), now, SpanCap(cadence))
 	want := []Times{
 		{Up: 5*time.Minute + 5*time.Minute + 10*time.Minute + 10*time.Minute, Down: 15*time.Minute + 3*time.Minute},
 		{Down: 2*time.Minute + 5*time.Minute, Up: 2 * time.Minute},
@@ -162,28 +162,34 @@ func TestTimesAtAMinuteCadence(t *testing.T) {
 	}
 	checksAt(t, s, time.Minute, checks...)
 	days, _ := s.Rollups(start, start.Add(time.Hour))
-	got := ServiceTimes(nil, days, "web", start.Add(10*time.Minute), SpanCap(time.Minute))
+	got := ServiceTimes(nil, AppendSummaries(nil, days, "web"), start.Add(10*time.Minute), SpanCap(time.Minute))
 	if want := (Times{Up: 7 * time.Minute, Down: 3 * time.Minute}); len(got) != 1 || got[0] != want {
 		t.Errorf("ServiceTimes = %+v, want %+v", got, want)
 	}
 }
 
+// TestServiceTimesAcrossDaysWithoutChecks: a day estimated from counts
+// carries nothing; the last check of a day stands into the next day the
+// service was checked, until that day's first check; a day without the
+// service (others were checked) gets nothing of it.
 func TestServiceTimesAcrossDaysWithoutChecks(t *testing.T) {
 	day := func(date string, sd *ServiceDay) Day {
 		return Day{Date: date, Version: RollupVersion, Services: map[string]*ServiceDay{"web": sd}}
 	}
 	last := &ServiceDay{Checks: 1, Up: 1, First: at(t, "2026-11-24T23:58:00Z"), Last: at(t, "2026-11-24T23:58:00Z"), LastStatus: uptime.Down}
-	other := Day{Date: "2026-11-25", Version: RollupVersion, Services: map[string]*ServiceDay{"other": {Checks: 1}}}
+	next := &ServiceDay{Checks: 1, Up: 1, First: at(t, "2026-11-25T00:05:00Z"), Last: at(t, "2026-11-25T00:05:00Z"), LastStatus: uptime.Up}
+	other := Day{Date: "2026-11-26", Version: RollupVersion, Services: map[string]*ServiceDay{"other": {Checks: 1}}}
 	days := []Day{
 		{Date: "2026-11-23", Services: map[string]*ServiceDay{"web": {Checks: 10, Up: 9, Down: 1, legacyDowntimeSec: 60}}}, // no version: estimated
 		day("2026-11-24", last),
-		other, // web was not checked: the 24th's last check still covers its first minutes
+		day("2026-11-25", next),
+		other,
 	}
 	for _, d := range days {
 		d.upgrade()
 	}
-	got := ServiceTimes(nil, days, "web", at(t, "2026-11-26T12:00:00Z"), 10*time.Minute)
-	want := []Times{{Up: 9 * time.Minute, Down: time.Minute}, {Down: 2 * time.Minute}, {Down: 8 * time.Minute}}
+	got := ServiceTimes(nil, AppendSummaries(nil, days, "web"), at(t, "2026-11-26T12:00:00Z"), 10*time.Minute)
+	want := []Times{{Up: 9 * time.Minute, Down: time.Minute}, {Down: 2 * time.Minute}, {Down: 5 * time.Minute, Up: 10 * time.Minute}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ServiceTimes = %+v, want %+v", got, want)
 	}

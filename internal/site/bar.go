@@ -159,29 +159,25 @@ type historyRow struct {
 	P50, P95, Max        string // "" without an up check
 }
 
-// historyRows are the service's retained days with a rollup, newest
-// first. times are its times on each of days (history.ServiceTimes).
-func historyRows(days []history.Day, times []history.Times, name string, now time.Time) []historyRow {
+// historyRows are the service's retained days, newest first. times are
+// its times on each of days (history.ServiceTimes).
+func historyRows(days []history.DaySummary, times []history.Times, now time.Time) []historyRow {
 	var out []historyRow
 	for i := len(days) - 1; i >= 0; i-- {
-		sd := days[i].Services[name]
-		if sd == nil {
-			continue
-		}
-		t := times[i]
-		h := historyRow{Date: days[i].Date, Checks: strconv.Itoa(sd.Checks)}
+		sd, t := &days[i], times[i]
+		h := historyRow{Date: sd.Start.Format(time.DateOnly), Checks: strconv.Itoa(sd.Checks)}
 		if ratio, ok := t.Uptime(); ok {
 			h.Uptime = percent(ratio, true)
 		}
 		if t.Down > 0 {
 			h.Down = uptime.DurationText(t.Down)
 		}
-		if days[i].Timed() {
-			if gap := min(now.Sub(days[i].Start()), 24*time.Hour) - t.Covered(); gap >= time.Minute {
+		if sd.Timed {
+			if gap := min(now.Sub(sd.Start), 24*time.Hour) - t.Covered(); gap >= time.Minute {
 				h.NoData = uptime.DurationText(gap)
 			}
 		}
-		if sd.Up+sd.Degraded > 0 {
+		if sd.Answered {
 			h.P50, h.P95, h.Max = ms(sd.P50MS), ms(sd.P95MS), ms(sd.MaxMS)
 		}
 		out = append(out, h)

@@ -123,13 +123,31 @@ func TestHistoryRows(t *testing.T) {
 		{"2026-11-21", "100.00%", "", "", "1440", "80 ms", "120 ms", "300 ms"},
 		{"2026-11-20", "90.00%", "1 min", "", "10", "70 ms", "90 ms", "95 ms"},
 	}
-	times := history.ServiceTimes(nil, days, "web", now, 2*time.Minute)
-	if got := historyRows(days, times, "web", now); !slices.Equal(got, want) {
-		t.Errorf("historyRows =\n%v\nwant\n%v", got, want)
+	// The same whether the days are packed (as Load keeps all but the
+	// last two), given as rollups, or split between the two.
+	for split := 0; split <= len(days); split++ {
+		in := Input{Past: ledgerOf(days[:split]), Days: days[split:]}
+		web := in.serviceDays(nil, "web")
+		times := history.ServiceTimes(nil, web, now, 2*time.Minute)
+		if got := historyRows(web, times, now); !slices.Equal(got, want) {
+			t.Errorf("%d days packed: historyRows =\n%v\nwant\n%v", split, got, want)
+		}
+		if missing := in.serviceDays(nil, "missing"); historyRows(missing, history.ServiceTimes(nil, missing, now, 2*time.Minute), now) != nil {
+			t.Errorf("%d days packed: a service without rollups has history rows", split)
+		}
 	}
-	if got := historyRows(days, history.ServiceTimes(nil, days, "missing", now, 2*time.Minute), "missing", now); got != nil {
-		t.Errorf("historyRows of a service without rollups = %v, want none", got)
+}
+
+// ledgerOf packs days as Load does the older ones; nil for none.
+func ledgerOf(days []history.Day) *history.Ledger {
+	if len(days) == 0 {
+		return nil
 	}
+	var b history.LedgerBuilder
+	for _, d := range days {
+		b.Add(d)
+	}
+	return b.Ledger()
 }
 
 // TestDayClass: a day is graded by its downtime or by its uptime, whichever
@@ -167,7 +185,7 @@ func TestDayClass(t *testing.T) {
 func TestTodaySoFar(t *testing.T) {
 	now := time.Date(2026, 11, 24, 0, 25, 0, 0, time.UTC)
 	today := now.Truncate(24 * time.Hour)
-	w := newWindow(nil, today, now, 2*time.Minute)
+	w := newWindow(Input{}, today, now, 2*time.Minute)
 	for _, tc := range []struct {
 		name string
 		cell dayCell

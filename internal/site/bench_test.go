@@ -1,9 +1,12 @@
 package site
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,29 +148,131 @@ func BenchmarkRender1000(b *testing.B) {
 	benchRender(b, cfg, dir, st)
 }
 
+// TestLoaderSeesChangedRollups: a Loader that loaded before gives the
+// site a fresh one gives, whatever happened to the rollups since: a late
+// cycle rewrote yesterday's, a rebuild rewrote a packed day's, a day was
+// pruned from the middle, one became unreadable, days passed.
 func TestLoaderSeesChangedRollups(t *testing.T) {
-	cfg, dir, st := fixture(t, []string{"sefaria.org"}, false)
-	var l Loader
-	first, err := l.Load(cfg, dir, st, fixedNow)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		change func(t *testing.T, dir string) time.Time // returns the new now
+	}{
+		{"nothing", func(t *testing.T, dir string) time.Time { return fixedNow }},
+		{"yesterday rewritten", func(t *testing.T, dir string) time.Time {
+			addDown(t, dir, fixedNow.AddDate(0, 0, -1))
+			return fixedNow
+		}},
+		{"a packed day rewritten", func(t *testing.T, dir string) time.Time {
+			addDown(t, dir, fixedNow.AddDate(0, 0, -10))
+			return fixedNow
+		}},
+		{"a day pruned from the middle", func(t *testing.T, dir string) time.Time {
+			removeRollup(t, dir, fixedNow.AddDate(0, 0, -20))
+			return fixedNow
+		}},
+		{"a packed day unreadable", func(t *testing.T, dir string) time.Time {
+			writeRollup(t, dir, fixedNow.AddDate(0, 0, -30), "{not json")
+			return fixedNow
+		}},
+		{"a day passed", func(t *testing.T, dir string) time.Time {
+			now := fixedNow.Add(24 * time.Hour)
+			addUp(t, dir, now)
+			return now
+		}},
+		{"a day passed and the oldest pruned", func(t *testing.T, dir string) time.Time {
+			now := fixedNow.Add(24 * time.Hour)
+			addUp(t, dir, now)
+			removeRollup(t, dir, fixedNow.AddDate(0, 0, -89))
+			return now
+		}},
+		{"three days passed", func(t *testing.T, dir string) time.Time {
+			now := fixedNow.Add(72 * time.Hour)
+			addUp(t, dir, now.AddDate(0, 0, -1))
+			addUp(t, dir, now)
+			return now
+		}},
 	}
-	yesterday := fixedNow.Truncate(24*time.Hour).AddDate(0, 0, -1)
-	before := first.Days[len(first.Days)-2].Services["sefaria.org"].Down
-	// A rebuild or a late cycle rewrites a past day's rollup.
-	down := uptime.Result{Time: yesterday.Add(time.Hour), Service: "sefaria.org", Status: uptime.Down, Error: uptime.ErrTimeout, Attempts: 1}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, dir, st := fixture(t, []string{"sefaria.org", "Linker"}, false)
+			var l Loader
+			if _, err := l.Load(cfg, dir, st, fixedNow); err != nil {
+				t.Fatal(err)
+			}
+			now := tt.change(t, dir)
+			again, err := l.Load(cfg, dir, st, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh, err := new(Loader).Load(cfg, dir, st, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := serviceDays(again, "sefaria.org"), serviceDays(fresh, "sefaria.org"); !slices.Equal(got, want) {
+				t.Errorf("the Loader that loaded before read\n%v\na fresh one\n%v", got, want)
+			}
+			a, err := Files(templates.FS, again)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := Files(templates.FS, fresh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range b {
+				if got := a[name]; !bytes.Equal(got, want) {
+					t.Errorf("%s differs from a fresh Loader's", name)
+				}
+			}
+		})
+	}
+}
+
+// serviceDays are a service's days in in, each as "date checks down".
+func serviceDays(in Input, name string) []string {
+	var out []string
+	for _, d := range in.serviceDays(nil, name) {
+		out = append(out, fmt.Sprintf("%s %d %v", d.Start.Format(time.DateOnly), d.Checks, d.Times.Down))
+	}
+	return out
+}
+
+// addDown adds a down check of sefaria.org at an hour past day's midnight.
+func addDown(t *testing.T, dir string, day time.Time) {
+	t.Helper()
+	down := uptime.Result{Time: day.Truncate(24 * time.Hour).Add(time.Hour), Service: "sefaria.org", Status: uptime.Down, Error: uptime.ErrTimeout, Attempts: 1}
 	if err := history.New(dir).AddToRollups([]uptime.Result{down}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	second, err := l.Load(cfg, dir, st, fixedNow)
-	if err != nil {
+}
+
+// addUp adds an up check of both services at the start of now's day.
+func addUp(t *testing.T, dir string, now time.Time) {
+	t.Helper()
+	var results []uptime.Result
+	for _, name := range []string{"sefaria.org", "Linker"} {
+		results = append(results, uptime.Result{Time: now.Truncate(24 * time.Hour).Add(time.Minute), Service: name, Status: uptime.Up, Code: 200, MS: 90, Attempts: 1})
+	}
+	if err := history.New(dir).AddToRollups(results, 30*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if got := second.Days[len(second.Days)-2].Services["sefaria.org"].Down; got != before+1 {
-		t.Errorf("after a rewrite of %s, Loader.Load read %d down checks, want %d", yesterday.Format(time.DateOnly), got, before+1)
+}
+
+func rollupPath(dir string, day time.Time) string {
+	return filepath.Join(dir, history.RollupsDir, day.Format(time.DateOnly)+".json")
+}
+
+func removeRollup(t *testing.T, dir string, day time.Time) {
+	t.Helper()
+	if err := os.Remove(rollupPath(dir, day)); err != nil {
+		t.Fatal(err)
 	}
-	if len(second.Days) != len(first.Days) {
-		t.Errorf("Loader.Load read %d days, then %d", len(first.Days), len(second.Days))
+}
+
+func writeRollup(t *testing.T, dir string, day time.Time, content string) {
+	t.Helper()
+	if err := os.WriteFile(rollupPath(dir, day), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -42,20 +42,20 @@ func dayChart(r Recent) chart {
 }
 
 // weekChart is the last 7 days ending today, a point a day, from the
-// daily rollups' percentiles.
-func weekChart(days []history.Day, name string, today time.Time) chart {
+// daily rollups' percentiles of a service's days.
+func weekChart(days []history.DaySummary, today time.Time) chart {
 	p50, p95 := make([]int64, 7), make([]int64, 7)
-	byDate := map[string]*history.ServiceDay{}
+	var byDay [7]*history.DaySummary
 	for i := range days {
-		if sd := days[i].Services[name]; sd != nil {
-			byDate[days[i].Date] = sd
+		if d := 6 - int(today.Sub(days[i].Start)/(24*time.Hour)); d >= 0 && d < 7 && days[i].Start.Equal(today.AddDate(0, 0, d-6)) {
+			byDay[d] = &days[i]
 		}
 	}
 	var lo, hi int64 = -1, -1
 	for i := range 7 {
 		p50[i], p95[i] = -1, -1
-		sd := byDate[today.AddDate(0, 0, i-6).Format(time.DateOnly)]
-		if sd == nil || sd.Up+sd.Degraded == 0 {
+		sd := byDay[i]
+		if sd == nil || !sd.Answered {
 			continue
 		}
 		p50[i], p95[i] = sd.P50MS, sd.P95MS

@@ -142,9 +142,7 @@ func newIncidentLog(in Input) *incidentLog {
 			l.notices = append(l.notices, e)
 		}
 	}
-	if len(in.Days) > 0 {
-		l.first, _ = time.Parse(time.DateOnly, in.Days[0].Date)
-	}
+	l.first = in.firstDate()
 	if n := len(l.entries); n > 0 && (l.first.IsZero() || l.entries[n-1].Start.Before(l.first)) {
 		l.first = l.entries[n-1].Start
 	}

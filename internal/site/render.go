@@ -375,13 +375,13 @@ func renderPages(pages, badgeT *template.Template, m model, in Input, byService 
 	var wg sync.WaitGroup
 	for range min(len(in.Services), runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
-			var buf bytes.Buffer
+			var scratch pageScratch
 			for i := range next {
 				r := &m.Rows[i]
 				if rot.skip(i, r.Slug, r.shows()) {
 					continue
 				}
-				errs[i] = servicePages(pages, badgeT, m, in, byService, i, &buf, put)
+				errs[i] = servicePages(pages, badgeT, m, in, byService, i, &scratch, put)
 				rot.wrote(r.Slug, r.shows())
 			}
 		})
@@ -399,9 +399,18 @@ func renderPages(pages, badgeT *template.Template, m model, in Input, byService 
 	return waitIndex()
 }
 
+// pageScratch is what a worker rendering service pages reuses from one
+// page to the next.
+type pageScratch struct {
+	buf   bytes.Buffer
+	days  []history.DaySummary
+	times []history.Times
+}
+
 // servicePages renders service i's page and its two badges (without
-// badgeT, none) into put, through buf.
-func servicePages(pages, badgeT *template.Template, m model, in Input, byService map[string][]incidentView, i int, buf *bytes.Buffer, put sink) error {
+// badgeT, none) into put, through scratch.
+func servicePages(pages, badgeT *template.Template, m model, in Input, byService map[string][]incidentView, i int, scratch *pageScratch, put sink) error {
+	buf := &scratch.buf
 	exec := func(t *template.Template, name, out string, data any) error {
 		buf.Reset()
 		if err := t.ExecuteTemplate(buf, name, data); err != nil {
@@ -418,13 +427,15 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	// its visitor's staleness check runs.
 	page.StaleAfter += (pageEvery(len(in.Services)) - 1) * int(renderPeriod(in)/time.Second)
 	page.Incidents = byService[s.Name]
-	times := history.ServiceTimes(nil, in.Days, s.Name, m.Generated, spanLimit(in))
-	page.History = historyRows(in.Days, times, s.Name, m.Generated)
+	days := in.serviceDays(scratch.days[:0], s.Name)
+	times := history.ServiceTimes(scratch.times, days, m.Generated, spanLimit(in))
+	scratch.days, scratch.times = days, times
+	page.History = historyRows(days, times, m.Generated)
 	large := r.Chart
 	large.Large = true
-	page.Charts = []chart{large, weekChart(in.Days, s.Name, m.Generated.Truncate(24*time.Hour))}
+	page.Charts = []chart{large, weekChart(days, m.Generated.Truncate(24*time.Hour))}
 	ratio, ok := totalOf(times).uptime()
-	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok), allSince(in.Days, s.Name)})
+	r.Uptime = append(r.Uptime[:len(r.Uptime):len(r.Uptime)], uptimeCell{"All", percent(ratio, ok), allSince(days)})
 	if err := exec(pages, "service.html", "services/"+r.Slug+".html", page); err != nil {
 		return err
 	}
@@ -453,13 +464,11 @@ var funcs = template.FuncMap{
 
 // allSince is the date of the service's first retained day, which the
 // "All" figure covers from.
-func allSince(days []history.Day, name string) string {
-	for _, d := range days {
-		if d.Services[name] != nil {
-			return d.Start().Format(shortDate)
-		}
+func allSince(days []history.DaySummary) string {
+	if len(days) == 0 {
+		return ""
 	}
-	return ""
+	return days[0].Start.Format(shortDate)
 }
 
 // uniqueSlugs refuses two services that would share a page and badges.

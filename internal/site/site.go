@@ -24,8 +24,11 @@ type Input struct {
 	Interval  time.Duration // the expected cadence of checks (the interval setting); 0 for 60 s. A check stands for at most two (history.SpanCap); the page calls itself stale after three, or two refreshes if longer
 	Generated time.Time     // now, as far as the page is concerned
 	Services  []Service     // in configuration order
-	// Days are the daily rollups, ascending (history.Store.Rollups); the
-	// index reads the last 90, a service page all of them.
+	// Past and Days are the daily rollups: Past the older ones, packed
+	// (Load keeps every day but the last two there), Days the newer ones,
+	// ascending (history.Store.Rollups), all of them when Past is nil.
+	// The index reads the last 90 days, a service page all of them.
+	Past *history.Ledger
 	Days []history.Day
 	// Incidents are the ended outages (incidents.jsonl) and the open ones
 	// (Until zero), in any order.
@@ -95,4 +98,34 @@ func (r Recent) Uptime() (ratio float64, ok bool) {
 		return 0, false
 	}
 	return float64(r.UpTime) / float64(n), true
+}
+
+// serviceDays appends service name's days to dst, oldest first: Past's,
+// then those of Days.
+func (in *Input) serviceDays(dst []history.DaySummary, name string) []history.DaySummary {
+	return history.AppendSummaries(in.Past.Append(dst, name), in.Days, name)
+}
+
+// firstDay is the first day with a rollup of service name.
+func (in *Input) firstDay(name string) (time.Time, bool) {
+	if day, ok := in.Past.FirstDay(name); ok {
+		return day, true
+	}
+	for i := range in.Days {
+		if in.Days[i].Services[name] != nil {
+			return in.Days[i].Start(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// firstDate is the first day with any rollup, zero without one.
+func (in *Input) firstDate() time.Time {
+	if days := in.Past.Days(); len(days) > 0 {
+		return days[0].Start
+	}
+	if len(in.Days) > 0 {
+		return in.Days[0].Start()
+	}
+	return time.Time{}
 }

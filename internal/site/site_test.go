@@ -293,8 +293,8 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(in.Days) != 90 {
-		t.Errorf("Load read %d days of rollups, want 90", len(in.Days))
+	if packed := len(in.Past.Days()); packed != 88 || len(in.Days) != 2 {
+		t.Errorf("Load read %d days packed and %d decoded, want 88 and the last 2", packed, len(in.Days))
 	}
 	var open int
 	for _, inc := range in.Incidents {

@@ -200,9 +200,7 @@ type summaryStatus struct {
 
 // firstSeen is, for each of in's services in order, the earliest time the
 // history retained shows it: the day of its first rollup, its first
-// incident, its last check or success; zero when there is none. The days
-// are ascending and a service usually appears on the first, so the scan
-// stops as soon as every service is found.
+// incident, its last check or success; zero when there is none.
 func firstSeen(in Input) []time.Time {
 	first := make([]time.Time, len(in.Services))
 	index := make(map[string]int, len(in.Services))
@@ -214,17 +212,9 @@ func firstSeen(in Input) []time.Time {
 			first[i] = t
 		}
 	}
-	found := 0
-	for d := 0; d < len(in.Days) && found < len(in.Services); d++ {
-		day, err := time.Parse(time.DateOnly, in.Days[d].Date)
-		if err != nil {
-			continue
-		}
-		for name := range in.Days[d].Services {
-			if i, ok := index[name]; ok && first[i].IsZero() {
-				first[i] = day
-				found++
-			}
+	for i, s := range in.Services {
+		if day, ok := in.firstDay(s.Name); ok {
+			first[i] = day
 		}
 	}
 	for _, inc := range in.Incidents {

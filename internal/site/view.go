@@ -161,8 +161,8 @@ func newModel(in Input) (model, map[string][]incidentView) {
 
 	byService := incidentsByService(in, now)
 	today := now.Truncate(24 * time.Hour)
-	w := newWindow(in.Days, today, now, spanLimit(in))
-	g := w.grid(in.Services)
+	w := newWindow(in, today, now, spanLimit(in))
+	g := w.grid(in)
 	conds := make([]condition, 0, len(in.Services))
 	m.Rows = make([]row, 0, len(in.Services))
 	for i, s := range in.Services {
@@ -316,11 +316,10 @@ func logoName(path string) string { return "logo" + strings.ToLower(filepath.Ext
 
 // window is the last 90 UTC days, today last, looked up once per render.
 type window struct {
-	dates  []string       // YYYY-MM-DD
-	starts []time.Time    // UTC midnights
-	days   []*history.Day // nil where there is no rollup
-	before *history.Day   // the day before the first, whose last checks reach into it; nil if none
-	now    time.Time
+	dates   []string    // YYYY-MM-DD
+	starts  []time.Time // UTC midnights
+	untimed []bool      // rolled up by a version that counted checks, not time
+	now     time.Time
 	limit  time.Duration // how long a check stands for at most (history.SpanCap)
 }
 
@@ -356,7 +355,7 @@ func (c *dayCell) add(st uptime.Status, span time.Duration) {
 // gap is how much of day d of the window no check stood for, as far as
 // now; 0 when unknown (a day rolled up by a version that counted checks).
 func (w window) gap(d int, c dayCell) time.Duration {
-	if w.days[d] != nil && !w.days[d].Timed() {
+	if w.untimed[d] {
 		return 0
 	}
 	length := min(w.now.Sub(w.starts[d]), 24*time.Hour)
@@ -380,58 +379,48 @@ type lastCheck struct {
 	status uptime.Status
 }
 
-// grid looks every service up in every day of the window. It goes day by
-// day: one day's rollups fit in the processor's cache, while going service
-// by service through 90 days' maps missed it on nearly every lookup, which
-// at 10,000 services was most of the bars' cost. Each day's last check of
-// a service stands until its next check (the service's next day's first)
-// or now, at most w.limit (history.Carry), and that span is split over the
-// days it falls in.
-func (w window) grid(services []Service) grid {
+// grid reads every service's days into the window's cells. Each day's
+// last check of a service stands until its next check (the service's next
+// day's first) or now, at most w.limit (history.Carry), and that span is
+// split over the days it falls in; so the last check before the window
+// counts in its first day.
+func (w window) grid(in Input) grid {
+	services := in.Services
 	g := grid{cells: make([][barDays]dayCell, len(services)), sums: make([][3]spans, len(services)), first: make([]time.Time, len(services))}
-	last := make([]lastCheck, len(services))
-	seen := make([]bool, len(services)) // data before the window, or in it so far
-	if w.before != nil {
-		for i, s := range services {
-			if sd := w.before.Services[s.Name]; sd != nil {
-				last[i] = lastCheck{sd.Last, sd.LastStatus}
-				seen[i] = true
+	var days []history.DaySummary
+	for i, s := range services {
+		days = in.serviceDays(days[:0], s.Name)
+		var last lastCheck
+		seen := false // data before the window, or in it so far
+		for k := range days {
+			sd := &days[k]
+			d := int(sd.Start.Sub(w.starts[0]) / (24 * time.Hour))
+			if d >= barDays {
+				break // after today
 			}
-		}
-	}
-	for d, day := range w.days {
-		if day == nil {
-			continue
-		}
-		for i, s := range services {
-			sd := day.Services[s.Name]
-			if sd == nil {
-				continue
-			}
-			if !seen[i] {
-				seen[i] = true
+			if !seen && d >= 0 {
 				g.first[i] = sd.First
 				if g.first[i].IsZero() {
 					g.first[i] = w.starts[d] // rolled up from counts: the day is all it knows
 				}
 			}
-			c := &g.cells[i][d]
-			t := sd.Times()
-			c.add(uptime.Up, t.Up+t.Degraded)
-			c.add(uptime.Down, t.Down)
-			c.add(uptime.Inconclusive, t.Inconclusive)
+			seen = true
+			if d >= 0 {
+				c := &g.cells[i][d]
+				c.add(uptime.Up, sd.Times.Up+sd.Times.Degraded)
+				c.add(uptime.Down, sd.Times.Down)
+				c.add(uptime.Inconclusive, sd.Times.Inconclusive)
+			}
 			if sd.Last.IsZero() {
 				continue // estimated from counts: nothing to carry
 			}
-			if !last[i].at.IsZero() {
-				w.carry(&g.cells[i], last[i], sd.First)
+			if d >= 0 && !last.at.IsZero() {
+				w.carry(&g.cells[i], last, sd.First)
 			}
-			last[i] = lastCheck{sd.Last, sd.LastStatus}
+			last = lastCheck{sd.Last, sd.LastStatus}
 		}
-	}
-	for i := range services {
-		if !last[i].at.IsZero() {
-			w.carry(&g.cells[i], last[i], time.Time{})
+		if !last.at.IsZero() {
+			w.carry(&g.cells[i], last, time.Time{})
 		}
 		for d := range barDays {
 			for k, n := range []int{7, 30, 90} {
@@ -461,19 +450,28 @@ func (w window) carry(cells *[barDays]dayCell, lc lastCheck, next time.Time) {
 	}
 }
 
-func newWindow(days []history.Day, today, now time.Time, limit time.Duration) window {
-	index := make(map[string]*history.Day, len(days))
-	for i := range days {
-		index[days[i].Date] = &days[i]
-	}
-	w := window{dates: make([]string, barDays), starts: make([]time.Time, barDays), days: make([]*history.Day, barDays),
+func newWindow(in Input, today, now time.Time, limit time.Duration) window {
+	w := window{dates: make([]string, barDays), starts: make([]time.Time, barDays), untimed: make([]bool, barDays),
 		now: now, limit: limit}
 	for i := range barDays {
 		day := today.AddDate(0, 0, i-(barDays-1))
 		w.starts[i], w.dates[i] = day, day.Format(time.DateOnly)
-		w.days[i] = index[w.dates[i]]
 	}
-	w.before = index[today.AddDate(0, 0, -barDays).Format(time.DateOnly)]
+	untimed := func(start time.Time) {
+		if d := int(start.Sub(w.starts[0]) / (24 * time.Hour)); d >= 0 && d < barDays && start.Equal(w.starts[d]) {
+			w.untimed[d] = true
+		}
+	}
+	for _, d := range in.Past.Days() {
+		if !d.Timed {
+			untimed(d.Start)
+		}
+	}
+	for i := range in.Days {
+		if !in.Days[i].Timed() {
+			untimed(in.Days[i].Start())
+		}
+	}
 	return w
 }
 
