@@ -320,7 +320,7 @@ type window struct {
 	starts  []time.Time // UTC midnights
 	untimed []bool      // rolled up by a version that counted checks, not time
 	now     time.Time
-	limit  time.Duration // how long a check stands for at most (history.SpanCap)
+	limit   time.Duration // how long a check stands for at most (history.SpanCap)
 }
 
 // dayCell is what a bar cell and the uptime sums need of a service's
