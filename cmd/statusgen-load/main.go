@@ -2,7 +2,9 @@
 // targets on this machine and prints one table: it starts local target
 // servers (this process) and, side by side, one `statusgen run` process
 // with N https services and one with N http services (-schemes), https
-// first, each figure next to its twin and their ratio after; it
+// first, each figure next to its twin and their ratio after, each runner
+// starting with -history-days past days of rollups for its services in
+// its data folder, as a runner that has run that long has (seed.go); it
 // samples each runner's CPU from /proc/<pid>/stat and RSS from
 // /proc/<pid>/status, makes some services fail to time their Slack alerts,
 // then, with -locations N, runs N `statusgen agent`s and a deciding
@@ -18,7 +20,7 @@
 // many times the usual kernel CPU; deleting between the measurements made
 // each one pay for the one before.
 //
-//	go run ./cmd/statusgen-load -bin bin/statusgen [-services 10000 -interval 60s -cycles 2 -schemes https,http] [-locations 3]
+//	go run ./cmd/statusgen-load -bin bin/statusgen [-services 10000 -interval 60s -cycles 2 -schemes https,http -history-days 90] [-locations 3]
 package main
 
 import (
@@ -42,6 +44,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +75,7 @@ func main() {
 	locCycles := flag.Int("location-cycles", 3, "cycles measured in each locations run, after each runner's second render")
 	locSchemes := flag.String("location-schemes", "https,http", "how the agents listen, one locations run each, in turn")
 	locRuns := flag.Int("location-runs", 3, "locations runs per agent scheme (each figure is their median)")
+	historyDays := flag.Int("history-days", 90, "past days of rollups written into each load run's data folder before its runner starts, for every service; 0: an empty data folder")
 	flag.Parse()
 	var err error
 	if scratch, err = os.MkdirTemp("", "statusgen-load-"); err != nil {
@@ -80,7 +84,7 @@ func main() {
 	ca := writeTLSMaterial()
 	var load []row
 	if *loadRun {
-		load = loadRuns(*bin, ca, strings.Split(*schemes, ","), *services, *interval, *cycles)
+		load = loadRuns(*bin, ca, strings.Split(*schemes, ","), *services, *interval, *cycles, *historyDays)
 	}
 	if *locations > 0 {
 		load = append(load, locationRows(*bin, ca, strings.Split(*locSchemes, ","), *locations, *locQuorum,
@@ -265,20 +269,48 @@ func svcName(i int) string { return fmt.Sprintf("svc-%05d", i) }
 
 // loadRuns runs one runner per scheme side by side, each against a target
 // of its own in this process, and reports them in the order given (https
-// first by default), every figure of one scheme next to its twin.
-func loadRuns(bin, ca string, schemes []string, n int, interval time.Duration, cycles int) []row {
+// first by default), every figure of one scheme next to its twin. Before
+// they start, each runner's data folder gets historyDays past days of
+// rollups (seed.go).
+func loadRuns(bin, ca string, schemes []string, n int, interval time.Duration, cycles, historyDays int) []row {
+	if historyDays < 0 {
+		fatal(fmt.Errorf("-history-days: %d is negative", historyDays))
+	}
 	for _, s := range schemes {
 		if s != "http" && s != "https" {
 			fatal(fmt.Errorf("-schemes: %q is neither http nor https", s))
 		}
 	}
+	dirs := make([]string, len(schemes))
+	dataDirs := make([]string, len(schemes))
+	for i, s := range schemes {
+		dirs[i] = scratchDir("run-" + s + "-")
+		dataDirs[i] = filepath.Join(dirs[i], "data")
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = svcName(i)
+	}
+	seeded, err := seedHistory(dataDirs, names, historyDays, time.Now())
+	if err != nil {
+		fatal(err)
+	}
+	debug.FreeOSMemory() // the days built to write them: not this process's to keep beside the runners
 	results := make([]loadResult, len(schemes))
 	var wg sync.WaitGroup
 	for i, s := range schemes {
-		wg.Go(func() { results[i] = loadRun(bin, s, ca, n, interval, cycles) })
+		wg.Go(func() { results[i] = loadRun(bin, s, ca, dirs[i], n, interval, cycles, historyDays) })
 	}
 	wg.Wait()
 	var rows []row
+	if historyDays > 0 {
+		rows = append(rows, row{target: "history in each runner's data folder before it starts", measured: seeded.String(),
+			how: fmt.Sprintf("statusgen-load -history-days %d: rollups/ of the %d days before today (UTC), as a runner checking every %v leaves them; written in %v, shared by hard links",
+				historyDays, historyDays, seedCadence, seeded.took.Round(time.Millisecond)), info: true})
+	} else {
+		rows = append(rows, row{target: "history in each runner's data folder before it starts", measured: "none (an empty data folder)",
+			how: "statusgen-load -history-days 0", info: true})
+	}
 	for _, r := range results {
 		rows = append(rows, r.rows()...)
 	}
@@ -377,10 +409,9 @@ func (r loadResult) rows() []row {
 	}
 }
 
-// loadRun starts a runner whose services all use scheme against a target
-// of its own and measures its steady state.
-func loadRun(bin, scheme, caFile string, n int, interval time.Duration, cycles int) loadResult {
-	dir := scratchDir("run-" + scheme + "-")
+// loadRun starts a runner in dir whose services all use scheme against a
+// target of its own and measures its steady state.
+func loadRun(bin, scheme, caFile, dir string, n int, interval time.Duration, cycles, historyDays int) loadResult {
 	t := &target{perSvc: make([]atomic.Int32, n), failing: map[int]bool{}, confirmed: map[string]time.Time{}, alerts: map[string]time.Time{}}
 	for i := 0; i < n; i += max(n/5, 1) {
 		t.failing[i] = true // 5 services fail during the last interval (Slack takes one request a second)
@@ -405,13 +436,8 @@ func loadRun(bin, scheme, caFile string, n int, interval time.Duration, cycles i
 		svcBase = "https://" + tln.Addr().String()
 	}
 
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "[settings]\ntitle = \"Load\"\ninterval = \"%s\"\nretries = 1\nretry_delay = \"0s\"\nfailure_threshold = 2\nmax_parallel = 64\n\n[slack]\nchannel = \"load\"\n", interval)
-	for i := range n {
-		fmt.Fprintf(&cfg, "\n[[service]]\nname = %q\nurl = \"%s/s/%d\"\ntimeout = \"%s\"\nexpect_json = { allReady = true }\n", svcName(i), svcBase, i, min(5*time.Second, interval/2))
-	}
 	cfgPath := filepath.Join(dir, "services.toml")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(loadConfig(svcBase, n, interval, historyDays)), 0o644); err != nil {
 		fatal(err)
 	}
 	cmd := exec.Command(bin, "run", "--config", cfgPath, "--data", filepath.Join(dir, "data"), "--site", filepath.Join(dir, "site"))
@@ -545,7 +571,7 @@ func loadRun(bin, scheme, caFile string, n int, interval time.Duration, cycles i
 	for _, l := range lat {
 		latMax = max(latMax, l)
 	}
-	how := fmt.Sprintf("statusgen-load: %s, %d services, %v interval, %d render periods (%.1f min) after the second render; /proc/<pid>", scheme, n, interval, cycles, t1.Sub(t0).Minutes())
+	how := fmt.Sprintf("statusgen-load: %s, %d services, %v interval, %d days of history, %d render periods (%.1f min) after the second render; /proc/<pid>", scheme, n, interval, historyDays, cycles, t1.Sub(t0).Minutes())
 	return loadResult{
 		scheme: scheme, n: n, perCheck: perCheck, rate: rate, core: cpuMS / t1.Sub(t0).Seconds() / 10,
 		userMS: userMS, systemMS: systemMS, rssMedian: median(rss), rssPeak: peak, everyCycle: everyCycle,
@@ -553,6 +579,21 @@ func loadRun(bin, scheme, caFile string, n int, interval time.Duration, cycles i
 		checks: checks1 - checks0, resumed: resumed1 - resumed0, how: how,
 		gcs: gcs, gcShare: 100 * gcMS / cpuMS,
 	}
+}
+
+// loadConfig is a load run's services.toml: n services svc-00000… at
+// svcBase/s/<i>. incident_retention_days is the loader's window, today
+// included, and how long rollups are kept: it covers the seeded days and
+// one more, in case the run crosses midnight, and is never below the
+// default, 365.
+func loadConfig(svcBase string, n int, interval time.Duration, historyDays int) string {
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "[settings]\ntitle = \"Load\"\ninterval = \"%s\"\nretries = 1\nretry_delay = \"0s\"\nfailure_threshold = 2\nmax_parallel = 64\nincident_retention_days = %d\n\n[slack]\nchannel = \"load\"\n",
+		interval, max(365, historyDays+2))
+	for i := range n {
+		fmt.Fprintf(&cfg, "\n[[service]]\nname = %q\nurl = \"%s/s/%d\"\ntimeout = \"%s\"\nexpect_json = { allReady = true }\n", svcName(i), svcBase, i, min(5*time.Second, interval/2))
+	}
+	return cfg.String()
 }
 
 // lockedBuffer collects the runner's output while the tool reads it.
