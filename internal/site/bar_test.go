@@ -129,10 +129,10 @@ func TestHistoryRows(t *testing.T) {
 		in := Input{Past: ledgerOf(days[:split]), Days: days[split:]}
 		web := in.serviceDays(nil, "web")
 		times := history.ServiceTimes(nil, web, now, 2*time.Minute)
-		if got := historyRows(web, times, now); !slices.Equal(got, want) {
+		if got := historyRows(nil, web, times, now); !slices.Equal(got, want) {
 			t.Errorf("%d days packed: historyRows =\n%v\nwant\n%v", split, got, want)
 		}
-		if missing := in.serviceDays(nil, "missing"); historyRows(missing, history.ServiceTimes(nil, missing, now, 2*time.Minute), now) != nil {
+		if missing := in.serviceDays(nil, "missing"); historyRows(nil, missing, history.ServiceTimes(nil, missing, now, 2*time.Minute), now) != nil {
 			t.Errorf("%d days packed: a service without rollups has history rows", split)
 		}
 	}
@@ -198,7 +198,10 @@ func TestTodaySoFar(t *testing.T) {
 	} {
 		var cells [barDays]dayCell
 		cells[barDays-1] = tc.cell
-		days := w.dayViews(&cells, nil)
+		days := make([]dayView, barDays)
+		for i := range days {
+			days[i] = w.cellKey("day", i, cells[i], nil).view()
+		}
 		tc.want.Date = "2026-11-24"
 		if got := days[barDays-1]; got != tc.want {
 			t.Errorf("%s: today's cell = %+v, want %+v", tc.name, got, tc.want)

@@ -405,6 +405,7 @@ type pageScratch struct {
 	buf   bytes.Buffer
 	days  []history.DaySummary
 	times []history.Times
+	rows  []historyRow
 }
 
 // servicePages renders service i's page and its two badges (without
@@ -429,8 +430,8 @@ func servicePages(pages, badgeT *template.Template, m model, in Input, byService
 	page.Incidents = byService[s.Name]
 	days := in.serviceDays(scratch.days[:0], s.Name)
 	times := history.ServiceTimes(scratch.times, days, m.Generated, spanLimit(in))
-	scratch.days, scratch.times = days, times
-	page.History = historyRows(days, times, m.Generated)
+	page.History = historyRows(scratch.rows[:0], days, times, m.Generated)
+	scratch.days, scratch.times, scratch.rows = days, times, page.History
 	large := r.Chart
 	large.Large = true
 	page.Charts = []chart{large, weekChart(days, m.Generated.Truncate(24*time.Hour))}
