@@ -95,7 +95,7 @@ func runLoop(ctx context.Context, e env, args []string) int {
 	}
 	defer stopMetrics()
 	if e.getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit(len(r.Config.Services)))
+		debug.SetMemoryLimit(memoryLimit(len(r.Config.Services), 0)) // raised with the history once it is loaded
 	}
 	r.Logger.Info("statusgen running", "services", len(r.Config.Services), "interval", r.Config.Settings.Interval, "data", g.data)
 	if err := r.Run(ctx); err != nil {
@@ -112,9 +112,12 @@ func runLoop(ctx context.Context, e env, args []string) int {
 // grows with the services, 12 KB each for a live heap of about 5 KB each
 // (54 MB at 10,000): at 10 KB the heap's goal stayed within 16 MB of what
 // was live and the collector ran every second, a quarter of the runner's
-// CPU (docs/performance-https.md).
-func memoryLimit(services int) int64 {
-	return max(64<<20, int64(services)*12<<10)
+// CPU (docs/performance-https.md). history, the bytes of past days the
+// site's loader keeps (site.Input.Past), is added: they are live all the
+// time, and without them in the limit a year of history at 10,000
+// services (80 MB) would leave the collector no room at all.
+func memoryLimit(services, history int) int64 {
+	return max(64<<20, int64(services)*12<<10) + int64(history)
 }
 
 // startCycles does what once and run share after their flags: load the
@@ -186,7 +189,11 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 	}
 	// The notices' problems are reported once a cycle, by Maintenance;
 	// the render leaves the same notices out without repeating them.
-	render := newSiteRenderer(cfg, g.data, g.site, nil) // keeps past days' rollups between cycles
+	var loaded func(site.Input)
+	if g.fs.Name() == "run" && e.getenv("GOMEMLIMIT") == "" {
+		loaded = func(in site.Input) { debug.SetMemoryLimit(memoryLimit(len(cfg.Services), in.Past.Bytes())) }
+	}
+	render := newSiteRenderer(cfg, g.data, g.site, nil, loaded) // keeps past days' rollups between cycles
 	r.Render = everyNth(site.RenderEvery(len(cfg.Services)), func(ctx context.Context, st *tracker.State) error {
 		return render(ctx, st, time.Now())
 	})

@@ -30,7 +30,7 @@ func runRender(ctx context.Context, e env, args []string) int {
 	}
 	logger := newLogger(e)
 	warn := func(err error) { logger.Warn("notice skipped", "err", err) }
-	if err := newSiteRenderer(cfg, g.data, g.site, warn)(ctx, nil, time.Now()); err != nil {
+	if err := newSiteRenderer(cfg, g.data, g.site, warn, nil)(ctx, nil, time.Now()); err != nil {
 		fmt.Fprintf(e.stderr, "statusgen: render: %v\n", err)
 		if errors.Is(err, runner.ErrLocked) {
 			return ExitLocked
@@ -52,8 +52,9 @@ func runRender(ctx context.Context, e env, args []string) int {
 //
 // It keeps the rollups of past days between calls (site.Loader), so each
 // cycle re-reads only today's, and what it wrote (site.Renderer), so each
-// render rewrites only the files that changed.
-func newSiteRenderer(cfg *config.Config, dataDir, siteDir string, warn func(error)) func(ctx context.Context, st *tracker.State, now time.Time) error {
+// render rewrites only the files that changed. loaded, when not nil, is
+// given what each render loaded, before it renders.
+func newSiteRenderer(cfg *config.Config, dataDir, siteDir string, warn func(error), loaded func(site.Input)) func(ctx context.Context, st *tracker.State, now time.Time) error {
 	var loader site.Loader
 	var renderer site.Renderer // remembers what it wrote: later renders touch only changed files
 	return func(ctx context.Context, st *tracker.State, now time.Time) error {
@@ -72,6 +73,9 @@ func newSiteRenderer(cfg *config.Config, dataDir, siteDir string, warn func(erro
 		in, err := loader.Load(cfg, dataDir, st, now)
 		if err != nil {
 			return err
+		}
+		if loaded != nil {
+			loaded(in)
 		}
 		if warn != nil {
 			for _, p := range in.NoticeProblems {
