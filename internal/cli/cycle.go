@@ -113,7 +113,7 @@ func runLoop(ctx context.Context, e env, args []string) int {
 // (54 MB at 10,000): at 10 KB the heap's goal stayed within 16 MB of what
 // was live and the collector ran every second, a quarter of the runner's
 // CPU (docs/performance-https.md). history, the bytes of past days the
-// site's loader keeps (site.Input.Past), is added: they are live all the
+// site's loader keeps (site.Input.HistoryBytes), is added: they are live all the
 // time, and without them in the limit a year of history at 10,000
 // services (80 MB) would leave the collector no room at all.
 func memoryLimit(services, history int) int64 {
@@ -191,7 +191,7 @@ func startRunner(e env, g *globalFlags, cfg *config.Config) (*runner.Runner, fun
 	// the render leaves the same notices out without repeating them.
 	var loaded func(site.Input)
 	if g.fs.Name() == "run" && e.getenv("GOMEMLIMIT") == "" {
-		loaded = func(in site.Input) { debug.SetMemoryLimit(memoryLimit(len(cfg.Services), in.Past.Bytes())) }
+		loaded = func(in site.Input) { debug.SetMemoryLimit(memoryLimit(len(cfg.Services), in.HistoryBytes())) }
 	}
 	render := newSiteRenderer(cfg, g.data, g.site, nil, loaded) // keeps past days' rollups between cycles
 	r.Render = everyNth(site.RenderEvery(len(cfg.Services)), func(ctx context.Context, st *tracker.State) error {

@@ -137,10 +137,13 @@ func (b *LedgerBuilder) Add(d Day) bool {
 }
 
 // Keep packs the days of l from start on (all of them: zero start), which
-// must come before any day added with Add.
+// must come after every day packed so far (others are ignored).
 func (b *LedgerBuilder) Keep(l *Ledger, start time.Time) {
 	if l == nil {
 		return
+	}
+	if n := len(b.days); n > 0 && !start.After(b.days[n-1].Start) {
+		start = b.days[n-1].Start.Add(24 * time.Hour)
 	}
 	for _, d := range l.days {
 		if !d.Start.Before(start) {

@@ -126,7 +126,7 @@ func TestHistoryRows(t *testing.T) {
 	// The same whether the days are packed (as Load keeps all but the
 	// last two), given as rollups, or split between the two.
 	for split := 0; split <= len(days); split++ {
-		in := Input{Past: ledgerOf(days[:split]), Days: days[split:]}
+		in := Input{Past: []*history.Ledger{ledgerOf(days[:split])}, Days: days[split:]}
 		web := in.serviceDays(nil, "web")
 		times := history.ServiceTimes(nil, web, now, 2*time.Minute)
 		if got := historyRows(nil, web, times, now); !slices.Equal(got, want) {

@@ -158,7 +158,7 @@ func BenchmarkLoadHeap10000(b *testing.B) {
 			b.Fatal(err)
 		}
 		live += float64(liveHeap()-before) / (1 << 20)
-		packed += float64(in.Past.Bytes()) / (1 << 20)
+		packed += float64(in.HistoryBytes()) / (1 << 20)
 		runtime.KeepAlive(in)
 		runtime.KeepAlive(&l)
 	}

@@ -42,11 +42,11 @@ func Load(cfg *config.Config, dataDir string, st *tracker.State, now time.Time) 
 // Loader is Load with a memory of what it read: a day whose rollup file
 // is unchanged is not decoded again, and of today's raw checks only the
 // lines appended since the last call are read, so a runner that renders
-// after every cycle reads little more than the cycle wrote. It keeps
-// today's and yesterday's rollups decoded, since a runner still rewrites
-// them, and the older days packed in a history.Ledger, about 25 bytes a
-// service a day, where decoded they took ten times that: 10,000 services
-// with a year of history fit in under 100 MB. It keeps today's checks as
+// after every cycle reads little more than the cycle wrote. It keeps the
+// days packed in history.Ledgers, about 25 bytes a service a day, where
+// decoded they took ten times that: 10,000 services with a year of
+// history fit in under 100 MB. Today and yesterday, which a runner still
+// rewrites, have a ledger each, the older days one together. It keeps today's checks as
 // counts and latency histograms per service and half-hour of the last 24
 // hours, a few kilobytes a service however many checks there are. Its
 // methods are safe for concurrent use; the zero value is ready.
@@ -57,7 +57,7 @@ type Loader struct {
 	// pastFiles are the files of the days packed in past, those that
 	// could not be read too, so that one bad file is not read again.
 	pastFiles map[string]fileStamp // by date
-	open      map[string]cachedDay // the newest days, decoded, by date
+	open      map[string]cachedDay // the newest days, by date
 	recent    recentChecks
 	// locations: what each [[location]] last saw, read as recent is
 	locations locationMemo
@@ -65,10 +65,10 @@ type Loader struct {
 
 type cachedDay struct {
 	stamp fileStamp
-	day   history.Day
+	day   *history.Ledger
 }
 
-// openDays is how many of the newest days a Loader keeps decoded: today,
+// openDays is how many of the newest days a Loader keeps apart: today,
 // and yesterday, whose rollup a cycle across midnight still writes.
 const openDays = 2
 
@@ -96,11 +96,11 @@ func (l *Loader) Load(cfg *config.Config, dataDir string, st *tracker.State, now
 	}
 	today := now.Truncate(24 * time.Hour)
 	from := today.AddDate(0, 0, -(keep - 1))
-	past, days, err := l.rollups(store, dataDir, from, today.Add(24*time.Hour))
+	var err error
+	in.Past, err = l.rollups(store, dataDir, from, today.Add(24*time.Hour))
 	if err != nil {
 		return Input{}, fmt.Errorf("site: %w", err)
 	}
-	in.Past, in.Days = past, days
 
 	// A service with public = false is left off the site altogether: its
 	// page, badges, row, incidents and its name in notices.
@@ -202,15 +202,16 @@ func checkPath(dataDir, date string) string {
 	return filepath.Join(dataDir, history.ChecksDir, date+".jsonl")
 }
 
-// rollups returns the days in [from, to) as store.Rollups does, the
-// older ones packed in a Ledger and the last openDays decoded, without
-// their latency histograms (the site shows each day's stored percentiles
-// and never merges days). It decodes only the files that changed since
-// the last call, several at once. The Ledger is built again only when a
-// packed day's file changed; as days pass, it keeps what it holds, drops
-// the days that left [from, to) and packs the days that left the open
-// ones. An unreadable file is left out, as Rollups does.
-func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Time) (*history.Ledger, []history.Day, error) {
+// rollups returns the days in [from, to) as store.Rollups does, packed:
+// the older ones in one Ledger, then each of the last openDays in its own,
+// without their latency histograms (the site shows each day's stored
+// percentiles and never merges days). It decodes only the files that
+// changed since the last call, several at once. The older days' Ledger is
+// built again only when one of their files changed; as days pass, it
+// keeps what it holds, drops the days that left [from, to) and takes in
+// the days that left the open ones. An unreadable file is left out, as
+// Rollups does.
+func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Time) ([]*history.Ledger, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.dir != dataDir {
@@ -219,10 +220,10 @@ func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Tim
 	entries, err := os.ReadDir(filepath.Join(dataDir, history.RollupsDir))
 	if errors.Is(err, fs.ErrNotExist) {
 		l.past, l.pastFiles, l.open = nil, nil, nil
-		return nil, nil, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read rollups: %w", err)
+		return nil, fmt.Errorf("read rollups: %w", err)
 	}
 	openFrom := to.AddDate(0, 0, -openDays)
 	var pastDates, openDates []string
@@ -251,9 +252,7 @@ func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Tim
 	slices.Sort(openDates)
 
 	if !l.pastCurrent(pastDates, files) {
-		if err := l.pack(store, pastDates, files); err != nil {
-			return nil, nil, err
-		}
+		l.pack(store, pastDates, files)
 	}
 
 	open := make(map[string]cachedDay, len(openDates))
@@ -267,17 +266,19 @@ func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Tim
 	}
 	decodeDays(store, todo, func(date string, d history.Day, ok bool) {
 		if ok {
-			open[date] = cachedDay{stamp: files[date], day: d}
+			var b history.LedgerBuilder
+			b.Add(d)
+			open[date] = cachedDay{stamp: files[date], day: b.Ledger()}
 		}
 	})
 	l.open = open
-	days := make([]history.Day, 0, len(openDates))
+	ledgers := []*history.Ledger{l.past}
 	for _, date := range openDates {
 		if c, ok := open[date]; ok {
-			days = append(days, c.day)
+			ledgers = append(ledgers, c.day)
 		}
 	}
-	return l.past, days, nil
+	return ledgers, nil
 }
 
 // stampOfRollup is how a rollup file is known to be unchanged: its
@@ -306,7 +307,7 @@ func (l *Loader) pastCurrent(dates []string, files map[string]fileStamp) bool {
 // are unchanged, those before dates are dropped and only the new days
 // after them are read; otherwise every day is read again, a few at a
 // time, so that no more than those are ever decoded at once.
-func (l *Loader) pack(store *history.Store, dates []string, files map[string]fileStamp) error {
+func (l *Loader) pack(store *history.Store, dates []string, files map[string]fileStamp) {
 	var b history.LedgerBuilder
 	read := dates
 	if l.pastFiles != nil && len(dates) > 0 {
@@ -325,7 +326,7 @@ func (l *Loader) pack(store *history.Store, dates []string, files map[string]fil
 				}
 			})
 			todo = todo[:0]
-			b.Add(c.day) // yesterday's, decoded while it was open
+			b.Keep(c.day, time.Time{}) // yesterday's, read while it was open
 			continue
 		}
 		todo = append(todo, date)
@@ -340,7 +341,6 @@ func (l *Loader) pack(store *history.Store, dates []string, files map[string]fil
 	for _, date := range dates {
 		l.pastFiles[date] = files[date]
 	}
-	return nil
 }
 
 // keepable reports how many of dates (ascending) l.past already holds

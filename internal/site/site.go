@@ -24,11 +24,12 @@ type Input struct {
 	Interval  time.Duration // the expected cadence of checks (the interval setting); 0 for 60 s. A check stands for at most two (history.SpanCap); the page calls itself stale after three, or two refreshes if longer
 	Generated time.Time     // now, as far as the page is concerned
 	Services  []Service     // in configuration order
-	// Past and Days are the daily rollups: Past the older ones, packed
-	// (Load keeps every day but the last two there), Days the newer ones,
-	// ascending (history.Store.Rollups), all of them when Past is nil.
-	// The index reads the last 90 days, a service page all of them.
-	Past *history.Ledger
+	// Past and Days are the daily rollups, ascending: Past packed, each
+	// ledger's days after the one's before (Load gives the retained days
+	// but the last two, then yesterday, then today), and Days decoded, after
+	// them (history.Store.Rollups; tests give every day there). The index
+	// reads the last 90 days, a service page all of them.
+	Past []*history.Ledger
 	Days []history.Day
 	// Incidents are the ended outages (incidents.jsonl) and the open ones
 	// (Until zero), in any order.
@@ -103,13 +104,36 @@ func (r Recent) Uptime() (ratio float64, ok bool) {
 // serviceDays appends service name's days to dst, oldest first: Past's,
 // then those of Days.
 func (in *Input) serviceDays(dst []history.DaySummary, name string) []history.DaySummary {
-	return history.AppendSummaries(in.Past.Append(dst, name), in.Days, name)
+	for _, l := range in.Past {
+		dst = l.Append(dst, name)
+	}
+	return history.AppendSummaries(dst, in.Days, name)
+}
+
+// pastDays are the days Past holds, ascending.
+func (in *Input) pastDays() []history.LedgerDay {
+	var out []history.LedgerDay
+	for _, l := range in.Past {
+		out = append(out, l.Days()...)
+	}
+	return out
+}
+
+// HistoryBytes is the memory the packed days take (history.Ledger.Bytes).
+func (in *Input) HistoryBytes() int {
+	n := 0
+	for _, l := range in.Past {
+		n += l.Bytes()
+	}
+	return n
 }
 
 // firstDay is the first day with a rollup of service name.
 func (in *Input) firstDay(name string) (time.Time, bool) {
-	if day, ok := in.Past.FirstDay(name); ok {
-		return day, true
+	for _, l := range in.Past {
+		if day, ok := l.FirstDay(name); ok {
+			return day, true
+		}
 	}
 	for i := range in.Days {
 		if in.Days[i].Services[name] != nil {
@@ -121,7 +145,7 @@ func (in *Input) firstDay(name string) (time.Time, bool) {
 
 // firstDate is the first day with any rollup, zero without one.
 func (in *Input) firstDate() time.Time {
-	if days := in.Past.Days(); len(days) > 0 {
+	if days := in.pastDays(); len(days) > 0 {
 		return days[0].Start
 	}
 	if len(in.Days) > 0 {

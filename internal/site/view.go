@@ -462,7 +462,7 @@ func newWindow(in Input, today, now time.Time, limit time.Duration) window {
 			w.untimed[d] = true
 		}
 	}
-	for _, d := range in.Past.Days() {
+	for _, d := range in.pastDays() {
 		if !d.Timed {
 			untimed(d.Start)
 		}
