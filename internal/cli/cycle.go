@@ -109,15 +109,16 @@ func runLoop(ctx context.Context, e env, args []string) int {
 // memoryLimit is the soft heap limit `run` sets unless GOMEMLIMIT does:
 // a runner's heap rises and falls with each render, and without a limit
 // the collector lets it grow to twice what is live before collecting. It
-// grows with the services, 12 KB each for a live heap of about 5 KB each
-// (54 MB at 10,000): at 10 KB the heap's goal stayed within 16 MB of what
-// was live and the collector ran every second, a quarter of the runner's
-// CPU (docs/performance-https.md). history, the bytes of past days the
-// site's loader keeps (site.Input.HistoryBytes), is added: they are live all the
-// time, and without them in the limit a year of history at 10,000
-// services (80 MB) would leave the collector no room at all.
+// grows with the services, 11 KB each for a live heap of about 5 KB each
+// (54 MB at 10,000): at 10 KB the collector ran every second, a quarter
+// of the runner's CPU; at 12 KB, with 90 days of history, the RSS went
+// past 150 MB, about 12 MB above the limit (docs/performance-https.md).
+// history, the bytes of past days the site's loader keeps
+// (site.Input.HistoryBytes), is added: they are live all the time, and
+// without them in the limit a year of history at 10,000 services (80 MB)
+// would leave the collector no room at all.
 func memoryLimit(services, history int) int64 {
-	return max(64<<20, int64(services)*12<<10) + int64(history)
+	return max(64<<20, int64(services)*11<<10) + int64(history)
 }
 
 // startCycles does what once and run share after their flags: load the
