@@ -64,8 +64,8 @@ type Loader struct {
 }
 
 type cachedDay struct {
-	stamp fileStamp
-	day   *history.Ledger
+	stamp  fileStamp
+	ledger *history.Ledger // the day's alone
 }
 
 // openDays is how many of the newest days a Loader keeps apart: today,
@@ -226,7 +226,7 @@ func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Tim
 		return nil, fmt.Errorf("read rollups: %w", err)
 	}
 	openFrom := to.AddDate(0, 0, -openDays)
-	var pastDates, openDates []string
+	var pastDates, openDates []string // ascending, as ReadDir sorts by name
 	files := map[string]fileStamp{}
 	for _, e := range entries {
 		date, ok := strings.CutSuffix(e.Name(), ".json")
@@ -248,8 +248,6 @@ func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Tim
 			openDates = append(openDates, date)
 		}
 	}
-	slices.Sort(pastDates) // ReadDir sorts by name already; the order matters here
-	slices.Sort(openDates)
 
 	if !l.pastCurrent(pastDates, files) {
 		l.pack(store, pastDates, files)
@@ -268,14 +266,14 @@ func (l *Loader) rollups(store *history.Store, dataDir string, from, to time.Tim
 		if ok {
 			var b history.LedgerBuilder
 			b.Add(d)
-			open[date] = cachedDay{stamp: files[date], day: b.Ledger()}
+			open[date] = cachedDay{stamp: files[date], ledger: b.Ledger()}
 		}
 	})
 	l.open = open
 	ledgers := []*history.Ledger{l.past}
 	for _, date := range openDates {
 		if c, ok := open[date]; ok {
-			ledgers = append(ledgers, c.day)
+			ledgers = append(ledgers, c.ledger)
 		}
 	}
 	return ledgers, nil
@@ -326,7 +324,7 @@ func (l *Loader) pack(store *history.Store, dates []string, files map[string]fil
 				}
 			})
 			todo = todo[:0]
-			b.Keep(c.day, time.Time{}) // yesterday's, read while it was open
+			b.Keep(c.ledger, time.Time{}) // yesterday's, read while it was open
 			continue
 		}
 		todo = append(todo, date)
