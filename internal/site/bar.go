@@ -70,33 +70,19 @@ func (r *row) Bar() (barView, error) {
 }
 
 // fragments memoises the output of the bar's "day" and "today" fragments
-// by the values they show. Most days of most services read alike ("100.00%
-// up"), so a render executes them a few hundred times instead of 90 per
-// service and page, which was most of a render's template work. Safe for
-// concurrent use.
+// by the figures they show (cellKey). Most days of most services read
+// alike ("100.00% up"), so a render executes them a few hundred times
+// instead of 90 per service and page, which was most of a render's
+// template work. Safe for concurrent use.
 type fragments struct {
-	t   *template.Template
-	mu  sync.Mutex
-	out map[fragmentKey]string
-	// cells: the same output by a cell's figures (cellKey)
+	t     *template.Template
+	mu    sync.Mutex
 	cells map[cellKey]string
 	buf   bytes.Buffer
 }
 
-type fragmentKey struct {
-	name string
-	day  dayView
-}
-
 func newFragments(t *template.Template) *fragments {
-	return &fragments{t: t, out: map[fragmentKey]string{}, cells: map[cellKey]string{}}
-}
-
-// day is the fragment name's output for d.
-func (f *fragments) day(name string, d dayView) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.dayLocked(name, d)
+	return &fragments{t: t, cells: map[cellKey]string{}}
 }
 
 // cell is the output of k's fragment for the day k describes.
@@ -113,18 +99,19 @@ func (f *fragments) cell(k cellKey) (string, error) {
 	return s, err
 }
 
+// day is the fragment name's output for d, not memoised.
+func (f *fragments) day(name string, d dayView) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dayLocked(name, d)
+}
+
 func (f *fragments) dayLocked(name string, d dayView) (string, error) {
-	k := fragmentKey{name, d}
-	if s, ok := f.out[k]; ok {
-		return s, nil
-	}
 	f.buf.Reset()
 	if err := f.t.ExecuteTemplate(&f.buf, name, d); err != nil {
 		return "", fmt.Errorf("site: render the bar's %s: %w", name, err)
 	}
-	s := f.buf.String()
-	f.out[k] = s
-	return s, nil
+	return f.buf.String(), nil
 }
 
 // cellKey is a bar cell in figures: what its fragment shows, found
