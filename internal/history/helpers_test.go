@@ -49,3 +49,14 @@ func readFile(t testing.TB, path string) string {
 	}
 	return string(b)
 }
+
+// summaries are service name's summaries of those of days that hold it.
+func summaries(days []Day, name string) []DaySummary {
+	var out []DaySummary
+	for i := range days {
+		if s, ok := days[i].Summary(name); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

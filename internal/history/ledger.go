@@ -36,17 +36,6 @@ func (d Day) Summary(name string) (s DaySummary, ok bool) {
 	}, true
 }
 
-// AppendSummaries appends service name's summary of each of days that
-// holds it, in the days' order.
-func AppendSummaries(dst []DaySummary, days []Day, name string) []DaySummary {
-	for i := range days {
-		if s, ok := days[i].Summary(name); ok {
-			dst = append(dst, s)
-		}
-	}
-	return dst
-}
-
 // Ledger holds many services' day summaries packed: each service's days,
 // oldest first, are one string of varints, about 25 bytes a day, where a
 // DaySummary takes 150 and a decoded rollup's ServiceDay, in its day's

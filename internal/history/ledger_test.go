@@ -47,7 +47,7 @@ func TestLedgerKeepsWhatTheRollupsSay(t *testing.T) {
 				}
 			}
 			l := b.Ledger()
-			want := AppendSummaries(nil, days, "web")
+			want := summaries(days, "web")
 			if tt.sd.LastStatus == "sideways" {
 				want[1].LastStatus = "" // not a status: carries nothing either way
 			}

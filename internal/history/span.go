@@ -99,7 +99,7 @@ func CarryEnd(last, next, now time.Time, limit time.Duration) time.Time {
 }
 
 // ServiceTimes returns, for each of a service's days (ascending, as
-// Ledger.Append and AppendSummaries give them), how long it stood in each
+// Ledger.Append gives them), how long it stood in each
 // status that day: the day's own spans and the parts falling in it of the
 // spans carried over midnight (Carry), the newest until now. out is reused
 // when it is long enough. Pieces falling in a day missing from days (the

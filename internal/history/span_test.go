@@ -114,7 +114,7 @@ func TestTimesAtAFiveMinuteCadence(t *testing.T) {
 	if err != nil || len(days) != 2 {
 		t.Fatalf("Rollups() = %d days, %v, want 2", len(days), err)
 	}
-	got := ServiceTimes(nil, AppendSummaries(nil, days, "web"), now, SpanCap(cadence))
+	got := ServiceTimes(nil, summaries(days, "web"), now, SpanCap(cadence))
 	want := []Times{
 		{Up: 5*time.Minute + 5*time.Minute + 10*time.Minute + 10*time.Minute, Down: 15*time.Minute + 3*time.Minute},
 		{Down: 2*time.Minute + 5*time.Minute, Up: 2 * time.Minute},
@@ -162,7 +162,7 @@ func TestTimesAtAMinuteCadence(t *testing.T) {
 	}
 	checksAt(t, s, time.Minute, checks...)
 	days, _ := s.Rollups(start, start.Add(time.Hour))
-	got := ServiceTimes(nil, AppendSummaries(nil, days, "web"), start.Add(10*time.Minute), SpanCap(time.Minute))
+	got := ServiceTimes(nil, summaries(days, "web"), start.Add(10*time.Minute), SpanCap(time.Minute))
 	if want := (Times{Up: 7 * time.Minute, Down: 3 * time.Minute}); len(got) != 1 || got[0] != want {
 		t.Errorf("ServiceTimes = %+v, want %+v", got, want)
 	}
@@ -188,7 +188,7 @@ func TestServiceTimesAcrossDaysWithoutChecks(t *testing.T) {
 	for _, d := range days {
 		d.upgrade()
 	}
-	got := ServiceTimes(nil, AppendSummaries(nil, days, "web"), at(t, "2026-11-26T12:00:00Z"), 10*time.Minute)
+	got := ServiceTimes(nil, summaries(days, "web"), at(t, "2026-11-26T12:00:00Z"), 10*time.Minute)
 	want := []Times{{Up: 9 * time.Minute, Down: time.Minute}, {Down: 2 * time.Minute}, {Down: 5 * time.Minute, Up: 10 * time.Minute}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ServiceTimes = %+v, want %+v", got, want)

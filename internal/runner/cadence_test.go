@@ -39,7 +39,11 @@ func TestOnceCyclesAcrossMidnightMeasureTime(t *testing.T) {
 		t.Fatalf("Rollups = %d days, %v, want the 24th and the 25th", len(days), err)
 	}
 	now := clock.Now() // 5 minutes after the last check: it still stands
-	times := history.ServiceTimes(nil, history.AppendSummaries(nil, days, "web"), now, history.SpanCap(cfg.Settings.Interval))
+	var packed history.LedgerBuilder
+	for _, d := range days {
+		packed.Add(d)
+	}
+	times := history.ServiceTimes(nil, packed.Ledger().Append(nil, "web"), now, history.SpanCap(cfg.Settings.Interval))
 	want := []history.Times{{Up: 18 * time.Minute}, {Up: 2*time.Minute + 10*time.Minute, Down: 15 * time.Minute}}
 	if times[0] != want[0] || times[1] != want[1] {
 		t.Errorf("times = %+v, want %+v", times, want)

@@ -123,22 +123,22 @@ func TestHistoryRows(t *testing.T) {
 		{"2026-11-21", "100.00%", "", "", "1440", "80 ms", "120 ms", "300 ms"},
 		{"2026-11-20", "90.00%", "1 min", "", "10", "70 ms", "90 ms", "95 ms"},
 	}
-	// The same whether the days are packed (as Load keeps all but the
-	// last two), given as rollups, or split between the two.
+	// The same whether the days are in one ledger or split between two,
+	// as Load keeps the last days apart.
 	for split := 0; split <= len(days); split++ {
-		in := Input{Past: []*history.Ledger{ledgerOf(days[:split])}, Days: days[split:]}
+		in := Input{Past: []*history.Ledger{ledgerOf(days[:split]), ledgerOf(days[split:])}}
 		web := in.serviceDays(nil, "web")
 		times := history.ServiceTimes(nil, web, now, 2*time.Minute)
 		if got := historyRows(nil, web, times, now); !slices.Equal(got, want) {
-			t.Errorf("%d days packed: historyRows =\n%v\nwant\n%v", split, got, want)
+			t.Errorf("split after %d days: historyRows =\n%v\nwant\n%v", split, got, want)
 		}
 		if missing := in.serviceDays(nil, "missing"); historyRows(nil, missing, history.ServiceTimes(nil, missing, now, 2*time.Minute), now) != nil {
-			t.Errorf("%d days packed: a service without rollups has history rows", split)
+			t.Errorf("split after %d days: a service without rollups has history rows", split)
 		}
 	}
 }
 
-// ledgerOf packs days as Load does the older ones; nil for none.
+// ledgerOf packs days as Load does; nil for none.
 func ledgerOf(days []history.Day) *history.Ledger {
 	if len(days) == 0 {
 		return nil
@@ -244,7 +244,7 @@ func TestHonestNumbers(t *testing.T) {
 		"new":  {Checks: 25, Up: 25, UpTimeMS: 25 * 60000, First: first, Last: now.Add(-time.Minute), LastStatus: uptime.Up, P50MS: 80, P95MS: 90, MaxMS: 99},
 		"down": {Checks: 25, Up: 13, Down: 12, UpTimeMS: 13 * 60000, DownTimeMS: 12 * 60000, First: first, Last: now.Add(-time.Minute), LastStatus: uptime.Down},
 	}}
-	in := Input{Generated: now, Days: []history.Day{day}, Services: []Service{
+	in := Input{Generated: now, Past: []*history.Ledger{ledgerOf([]history.Day{day})}, Services: []Service{
 		{Name: "new", Status: uptime.Up, LastCheck: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute),
 			Recent: Recent{Checks: 25, Up: 25, UpTime: 25 * time.Minute}},
 		{Name: "down", Status: uptime.Down, Confirmed: true, Since: now.Add(-12 * time.Minute), LastCheck: now.Add(-time.Minute), LastError: uptime.ErrTimeout,

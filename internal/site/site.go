@@ -24,13 +24,11 @@ type Input struct {
 	Interval  time.Duration // the expected cadence of checks (the interval setting); 0 for 60 s. A check stands for at most two (history.SpanCap); the page calls itself stale after three, or two refreshes if longer
 	Generated time.Time     // now, as far as the page is concerned
 	Services  []Service     // in configuration order
-	// Past and Days are the daily rollups, ascending: Past packed, each
-	// ledger's days after the one's before (Load gives the retained days
-	// but the last two, then yesterday, then today), and Days decoded, after
-	// them (history.Store.Rollups; tests give every day there). The index
-	// reads the last 90 days, a service page all of them.
+	// Past are the daily rollups, packed, each ledger's days after the
+	// one's before: Load gives the retained days but the last two, then
+	// yesterday, then today. The index reads the last 90 days, a service
+	// page all of them.
 	Past []*history.Ledger
-	Days []history.Day
 	// Incidents are the ended outages (incidents.jsonl) and the open ones
 	// (Until zero), in any order.
 	Incidents []uptime.Incident
@@ -101,13 +99,12 @@ func (r Recent) Uptime() (ratio float64, ok bool) {
 	return float64(r.UpTime) / float64(n), true
 }
 
-// serviceDays appends service name's days to dst, oldest first: Past's,
-// then those of Days.
+// serviceDays appends service name's days to dst, oldest first.
 func (in *Input) serviceDays(dst []history.DaySummary, name string) []history.DaySummary {
 	for _, l := range in.Past {
 		dst = l.Append(dst, name)
 	}
-	return history.AppendSummaries(dst, in.Days, name)
+	return dst
 }
 
 // pastDays are the days Past holds, ascending.
@@ -135,11 +132,6 @@ func (in *Input) firstDay(name string) (time.Time, bool) {
 			return day, true
 		}
 	}
-	for i := range in.Days {
-		if in.Days[i].Services[name] != nil {
-			return in.Days[i].Start(), true
-		}
-	}
 	return time.Time{}, false
 }
 
@@ -147,9 +139,6 @@ func (in *Input) firstDay(name string) (time.Time, bool) {
 func (in *Input) firstDate() time.Time {
 	if days := in.pastDays(); len(days) > 0 {
 		return days[0].Start
-	}
-	if len(in.Days) > 0 {
-		return in.Days[0].Start()
 	}
 	return time.Time{}
 }

@@ -467,11 +467,6 @@ func newWindow(in Input, today, now time.Time, limit time.Duration) window {
 			untimed(d.Start)
 		}
 	}
-	for i := range in.Days {
-		if !in.Days[i].Timed() {
-			untimed(in.Days[i].Start())
-		}
-	}
 	return w
 }
 
